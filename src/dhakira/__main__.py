@@ -1,0 +1,3 @@
+from dhakira.cli import main
+
+main()

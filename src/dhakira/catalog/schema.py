@@ -1,0 +1,100 @@
+"""Versioned migrations of the catalog. Append only: never edit a migration that has shipped.
+
+``PRAGMA user_version`` holds the number of migrations applied. A catalog whose version is
+higher than ``len(MIGRATIONS)`` was written by a newer release and is refused.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1 — items, provenance, derived metadata, fixity, the event record.
+    """
+    CREATE TABLE contributors (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE collections (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE batches (
+        id INTEGER PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        contributor_id INTEGER NOT NULL REFERENCES contributors(id),
+        collection_id INTEGER REFERENCES collections(id),
+        source BLOB NOT NULL,           -- the path given to `add`, byte-exact
+        actor TEXT NOT NULL,            -- the operating-system user and host who ran it
+        tool_version TEXT NOT NULL,
+        summary TEXT                    -- JSON counts, written when the batch finishes
+    );
+    CREATE TABLE items (
+        id INTEGER PRIMARY KEY,
+        sha256 TEXT NOT NULL UNIQUE,    -- lowercase hex; the blob's address
+        size INTEGER NOT NULL,
+        mime TEXT NOT NULL,
+        mime_tool TEXT NOT NULL,        -- libmagic version that detected it
+        added_at TEXT NOT NULL,
+        first_batch_id INTEGER NOT NULL REFERENCES batches(id)
+    );
+    CREATE TABLE contributions (
+        id INTEGER PRIMARY KEY,
+        item_id INTEGER NOT NULL REFERENCES items(id),
+        contributor_id INTEGER NOT NULL REFERENCES contributors(id),
+        collection_id INTEGER REFERENCES collections(id),
+        batch_id INTEGER NOT NULL REFERENCES batches(id),
+        source_path BLOB NOT NULL,      -- where it sat on the contributor's drive, byte-exact
+        member_path BLOB NOT NULL DEFAULT x'',  -- path inside the container archive, byte-exact
+        parent_id INTEGER REFERENCES contributions(id),  -- the archive file it came out of
+        original_name BLOB NOT NULL,    -- last component, byte-exact
+        display_path TEXT NOT NULL,     -- for people: undecodable bytes shown as \\xNN
+        size INTEGER NOT NULL,
+        mtime TEXT,                     -- as the contributor's file system (or archive) said
+        received_at TEXT NOT NULL,
+        note TEXT,
+        restriction TEXT                -- the contributor's sharing restriction, if any
+    );
+    CREATE UNIQUE INDEX contributions_once ON contributions(
+        contributor_id, source_path, member_path, item_id, ifnull(collection_id, 0)
+    );
+    CREATE INDEX contributions_item ON contributions(item_id);
+    CREATE INDEX contributions_batch ON contributions(batch_id);
+    CREATE TABLE tool_outputs (         -- raw output of each metadata tool, rebuildable
+        item_id INTEGER NOT NULL REFERENCES items(id),
+        tool TEXT NOT NULL,
+        tool_version TEXT NOT NULL,
+        raw TEXT,                       -- JSON
+        error TEXT,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (item_id, tool, tool_version)
+    );
+    CREATE TABLE properties (           -- normalised from tool_outputs by a pure function
+        item_id INTEGER PRIMARY KEY REFERENCES items(id),
+        normaliser_version INTEGER NOT NULL,
+        width INTEGER, height INTEGER, duration_s REAL, video_codec TEXT, audio_codec TEXT,
+        bitrate INTEGER, frame_rate REAL, captured_at TEXT,
+        gps_lat REAL, gps_lon REAL, gps_alt REAL,
+        make TEXT, model TEXT, serial TEXT, software TEXT, title TEXT, author TEXT,
+        page_count INTEGER, decodes INTEGER,
+        errors TEXT                     -- tools that failed on this item, "; "-joined
+    );
+    CREATE INDEX properties_captured ON properties(captured_at);
+    CREATE TABLE fixity (
+        item_id INTEGER PRIMARY KEY REFERENCES items(id),
+        last_checked_at TEXT NOT NULL,
+        last_ok_at TEXT,
+        last_status TEXT NOT NULL
+    );
+    CREATE INDEX fixity_checked ON fixity(last_checked_at);
+    CREATE TABLE events (               -- every change, appended in the same transaction
+        seq INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        type TEXT NOT NULL,
+        item_sha256 TEXT,
+        body TEXT NOT NULL              -- canonical JSON of the whole event
+    );
+    CREATE INDEX events_item ON events(item_sha256);
+    """,
+]

@@ -1,0 +1,1 @@
+"""Ingest: discover files, preserve their bytes, record their provenance, derive metadata."""
