@@ -152,9 +152,9 @@ def test_file_vanishing_before_it_is_read(archive: Archive, tmp_path: Path) -> N
     gone.write_bytes(b"x")
     found = Found(bytes(gone), 1, 0)
     gone.unlink()
-    ingest = Ingest(archive, AddOptions("t"), Quiet())
-    assert ingest._read_file(found) is None
-    assert ingest.summary.errors == [f"error: {gone}: vanished before it could be read"]
+    pending, problems = Ingest(archive, AddOptions("t"), Quiet())._read_file(found)
+    assert pending is None
+    assert [p.line() for p in problems] == [f"error: {gone}: vanished before it could be read"]
 
 
 def test_missing_path_exits_non_zero_with_one_line(tmp_path: Path) -> None:

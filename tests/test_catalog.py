@@ -76,7 +76,7 @@ def test_resolve_by_prefix_reports_unknown_and_ambiguous(archive: Archive) -> No
     assert cat.short_id(digests[2]) == "abce00"
     assert cat.resolve("abcd1")["sha256"] == digests[1]
     assert cat.resolve(digests[0].upper())["sha256"] == digests[0]
-    with pytest.raises(AmbiguousId, match="abcd matches 2 items.*give more digits"):
+    with pytest.raises(AmbiguousId, match=r"abcd matches 2 items.*give more digits"):
         cat.resolve("abcd")
     with pytest.raises(ItemNotFound, match="not an item id"):
         cat.resolve("zzzz")

@@ -132,17 +132,16 @@ class Catalog:
     def add_item(
         self, sha256: str, size: int, mime: str, mime_tool: str, batch_id: int
     ) -> tuple[int, bool]:
-        row = self.conn.execute("SELECT id FROM items WHERE sha256 = ?", (sha256,)).fetchone()
-        if row is not None:
-            return row[0], False
-        cur = self.conn.execute(
+        row = self.conn.execute(
             "INSERT INTO items(sha256, size, mime, mime_tool, added_at, first_batch_id)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
             (sha256, size, mime, mime_tool, utcnow(), batch_id),
-        )
-        assert cur.lastrowid is not None
+        ).fetchone()
+        if row is None:
+            known = self.conn.execute("SELECT id FROM items WHERE sha256 = ?", (sha256,))
+            return known.fetchone()[0], False
         self.event("blob.stored", sha256, size=size, mime=mime, mime_tool=mime_tool)
-        return cur.lastrowid, True
+        return int(row[0]), True
 
     def add_contribution(
         self,
@@ -162,18 +161,12 @@ class Catalog:
         note: str | None,
         restriction: str | None,
     ) -> tuple[int, bool]:
-        row = self.conn.execute(
-            "SELECT id FROM contributions WHERE contributor_id = ? AND source_path = ?"
-            " AND member_path = ? AND item_id = ? AND ifnull(collection_id, 0) = ?",
-            (contributor_id, source_path, member_path, item_id, collection_id or 0),
-        ).fetchone()
-        if row is not None:
-            return row[0], False
         received = utcnow()
-        cur = self.conn.execute(
+        row = self.conn.execute(
             "INSERT INTO contributions(item_id, contributor_id, collection_id, batch_id,"
             " source_path, member_path, parent_id, original_name, display_path, size, mtime,"
-            " received_at, note, restriction) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " received_at, note, restriction) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT DO NOTHING RETURNING id",
             (
                 item_id,
                 contributor_id,
@@ -190,12 +183,19 @@ class Catalog:
                 note,
                 restriction,
             ),
-        )
-        assert cur.lastrowid is not None
+        ).fetchone()
+        if row is None:  # already recorded: the same file, from the same contributor
+            known = self.conn.execute(
+                "SELECT id FROM contributions WHERE contributor_id = ? AND source_path = ?"
+                " AND member_path = ? AND item_id = ? AND ifnull(collection_id, 0) = ?",
+                (contributor_id, source_path, member_path, item_id, collection_id or 0),
+            )
+            return int(known.fetchone()[0]), False
+        contribution_id = int(row[0])
         self.event(
             "contribution.recorded",
             sha256,
-            contribution=cur.lastrowid,
+            contribution=contribution_id,
             batch=batch_id,
             contributor_id=contributor_id,
             collection_id=collection_id,
@@ -208,7 +208,7 @@ class Catalog:
             restriction=restriction,
             parent_contribution=parent_id,
         )
-        return cur.lastrowid, True
+        return contribution_id, True
 
     # -- lookups ------------------------------------------------------------------------------
     def resolve(self, ref: str) -> sqlite3.Row:

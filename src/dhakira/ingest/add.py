@@ -11,10 +11,14 @@ same command is run again, which finds every file already there and finishes the
 from __future__ import annotations
 
 import errno
+import itertools
 import os
 import stat
+import threading
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -35,10 +39,21 @@ GROUP_BYTES = 256 << 20
 MIME_TOOL = f"libmagic {magic.version()}"  # type: ignore[no-untyped-call]
 
 
+_magic = threading.local()  # one libmagic handle per thread: ctypes calls run in parallel
+
+
 def sniff(head: bytes) -> str:
+    """The mime type by content (libmagic), from the first bytes of a file."""
     if not head:
         return "application/x-empty"
-    return str(magic.from_buffer(head, mime=True))
+    cookie = getattr(_magic, "cookie", None)
+    if cookie is None:
+        cookie = _magic.cookie = magic.Magic(mime=True)
+    if b"\x00" not in head[:1024]:
+        # Text: libmagic's text tests cost time per byte, and what tells one kind of text from
+        # another (HTML, XML, JSON, a script) is at its start.
+        head = head[:1024]
+    return str(cookie.from_buffer(head))
 
 
 @dataclass(frozen=True)
@@ -49,6 +64,7 @@ class AddOptions:
     restriction: str | None = None
     follow_symlinks: bool = False
     limits: Limits = field(default_factory=Limits)
+    threads: int = 8  # files read at once
 
 
 @dataclass
@@ -134,11 +150,25 @@ class Ingest:
         return s
 
     def _read_files(self, found: Iterable[Found]) -> Iterator[_Pending]:
-        for f in found:
-            pending = self._read_file(f)
-            self.progress.advance(1, f.size)
-            if pending is not None:
-                yield pending
+        """Read files in parallel threads (creating files is slow on many disks), in order."""
+        with ThreadPoolExecutor(self.opts.threads) as pool:
+            window: deque[tuple[Found, Future[_Read]]] = deque()
+            todo = iter(found)
+            for f in itertools.islice(todo, self.opts.threads * 4):
+                window.append((f, pool.submit(self._read_file, f)))
+            while window:
+                f, future = window.popleft()
+                pending, problems = future.result()
+                nxt = next(todo, None)
+                if nxt is not None:
+                    window.append((nxt, pool.submit(self._read_file, nxt)))
+                self.progress.advance(1, f.size)
+                for problem in problems:
+                    self._problem(problem)
+                if pending is not None:
+                    self.summary.files += 1
+                    self.summary.bytes += pending.size
+                    yield pending
 
     def _preserve_all(self, stream: Iterable[_Pending]) -> None:
         group: list[_Pending] = []
@@ -204,13 +234,13 @@ class Ingest:
             s.already_recorded += 1
 
     # -- one file -----------------------------------------------------------------------------
-    def _read_file(self, f: Found) -> _Pending | None:
+    def _read_file(self, f: Found) -> _Read:
+        """Copy one file into the store (runs in a worker thread: no shared state here)."""
         path = f.path
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
         except FileNotFoundError:
-            self._problem(Problem(path, "vanished before it could be read"))
-            return None
+            return None, [Problem(path, "vanished before it could be read")]
         except OSError as exc:
             if exc.errno == errno.ELOOP:
                 msg = "became a symbolic link after it was listed: not followed"
@@ -218,24 +248,21 @@ class Ingest:
                 msg = "permission denied: give the user running dhakira read access, then re-run"
             else:
                 msg = f"cannot open: {exc.strerror}"
-            self._problem(Problem(path, msg))
-            return None
+            return None, [Problem(path, msg)]
         with os.fdopen(fd, "rb", buffering=0) as stream:
             before = os.fstat(fd)
             if not stat.S_ISREG(before.st_mode):
-                self._problem(Problem(path, "is no longer a regular file: skipped"))
-                return None
+                return None, [Problem(path, "is no longer a regular file: skipped")]
             try:
                 staged = self.store.stage(stream)
             except OSError as exc:  # a read error: write errors arrive as StoreError
-                self._problem(
+                return None, [
                     Problem(
                         path,
                         f"read error ({exc.strerror}): the drive may be failing;"
                         " copy what you can and re-run",
                     )
-                )
-                return None
+                ]
             after = os.fstat(fd)
         if (
             staged.size != before.st_size
@@ -243,23 +270,21 @@ class Ingest:
             or after.st_mtime_ns != before.st_mtime_ns
         ):
             self.store.discard(staged)
-            self._problem(
+            return None, [
                 Problem(
                     path,
                     "changed while it was being read: not added; re-run `add` once"
                     " nothing is writing to it",
                 )
-            )
-            return None
+            ]
+        problems = []
         if after.st_nlink == 0:
-            self._problem(
+            problems.append(
                 Problem(path, "was deleted while being read; its bytes were preserved", error=False)
             )
         if staged.size == 0:
-            self._problem(Problem(path, "empty file (0 bytes): kept, as given", error=False))
-        self.summary.files += 1
-        self.summary.bytes += staged.size
-        return _Pending(
+            problems.append(Problem(path, "empty file (0 bytes): kept, as given", error=False))
+        pending = _Pending(
             staged=staged,
             mime=sniff(staged.head),
             source_path=path,
@@ -268,6 +293,7 @@ class Ingest:
             mtime=from_epoch_ns(before.st_mtime_ns),
             depth=0,
         )
+        return pending, problems
 
     # -- archives -----------------------------------------------------------------------------
     def _expand(self, container: _Pending) -> Iterator[_Pending]:
@@ -339,6 +365,9 @@ class Ingest:
             depth=container.depth + 1,
             parent=container,
         )
+
+
+_Read = tuple[_Pending | None, list[Problem]]
 
 
 def _counts(s: AddSummary) -> dict[str, Any]:

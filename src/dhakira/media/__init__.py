@@ -5,6 +5,27 @@
 
 Store the outputs' raw data (``ToolOutput.as_dict``) with :data:`NORMALISER_VERSION`;
 :func:`normalise` is pure, so fields can be rebuilt later from what was stored.
+
+Public API
+----------
+``extract(path, mime, exiftool=None) -> list[ToolOutput]``
+    Runs the tools that suit ``mime``; never raises because of the file.
+``normalise(mime, outputs) -> Properties``
+    Pure: raw tool output in, normalised fields out.
+``ExifTool``
+    A persistent ``exiftool -stay_open`` process (``read(path) -> dict``).
+    ``shared_exiftool()`` is this process's instance, the one ``extract`` uses by default;
+    ``close_shared_exiftool()`` stops it (it is also stopped at exit).
+``probe(path)``, ``inspect_image(path)``, ``inspect_pdf(path)``, ``read_exif(path)``
+    The single-tool wrappers ``extract`` is made of, each returning a ``ToolOutput``.
+``tool_versions() -> dict[str, str | None]``
+    What is installed (cached per process), for reports.
+``media_kind(mime)``
+    ``"image"``, ``"av"``, ``"pdf"``, ``"office"`` or None: which tools a type gets.
+
+Modules: ``output`` (ToolOutput, errors), ``exiftool``, ``ffprobe``, ``images`` (Pillow),
+``pdf`` (pypdf), ``tools`` (shared process, versions), ``kinds`` (MIME families),
+``values`` / ``sources`` / ``capture`` / ``normalise`` (the pure normaliser).
 """
 
 from __future__ import annotations

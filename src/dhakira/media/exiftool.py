@@ -186,13 +186,18 @@ class ExifTool:
         return bytes(out[: -len(ready)]), bytes(err[: -len(self._marker)])
 
     def _link(self, target: bytes) -> bytes:
-        if self._linkdir is None:
-            self._linkdir = os.fsencode(tempfile.mkdtemp(prefix="dhakira-exiftool-"))
+        """A symlink with a plain name (keeping a plain suffix) in a private directory."""
         suffix = os.path.splitext(target)[1]
-        link = os.path.join(
-            self._linkdir, b"f%d%s" % (self._seq, suffix if _SUFFIX.fullmatch(suffix) else b"")
-        )
-        os.symlink(target, link)
+        name = b"f%d%s" % (self._seq + 1, suffix if _SUFFIX.fullmatch(suffix) else b"")
+        try:
+            if self._linkdir is None:
+                self._linkdir = os.fsencode(tempfile.mkdtemp(prefix="dhakira-exiftool-"))
+            link = os.path.join(self._linkdir, name)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(link)  # left over from an interrupted read
+            os.symlink(target, link)
+        except OSError as exc:
+            raise ExifToolError(f"cannot pass {display_name(target)} to exiftool: {exc}") from exc
         return link
 
 

@@ -40,27 +40,31 @@ def inspect_image(path: Path) -> ToolOutput:
                 "frames": int(getattr(im, "n_frames", 1)),
                 "animated": bool(getattr(im, "is_animated", False)),
             }
-            checks_integrity = type(im).verify is not ImageFile.ImageFile.verify
+            problem = _decode_problem(im, path)
     except Exception as exc:  # Pillow raises many kinds for a broken file
         return ToolOutput(
             "pillow", version, {"opened": False, "error_type": type(exc).__name__}, describe(exc)
         )
-    problem = _decode_problem(path, checks_integrity)
     raw["decodes"] = problem is None
     raw["decode_error"] = problem
     return ToolOutput("pillow", version, raw, problem)
 
 
-def _decode_problem(path: Path, checks_integrity: bool) -> str | None:
+def _decode_problem(im: Image.Image, path: Path) -> str | None:
     """None if the image decodes completely, else a one-line reason."""
     try:
-        if checks_integrity:  # e.g. PNG: verify() checks every chunk's CRC
-            with Image.open(path) as im:
-                im.verify()
-        with Image.open(path) as im:
-            if im.format == "JPEG":
-                im.draft(im.mode, (max(1, im.width // 8), max(1, im.height // 8)))
-            im.load()
+        if type(im).verify is ImageFile.ImageFile.verify:
+            _load(im)
+        else:  # e.g. PNG: verify() checks every chunk's CRC, then the image must be reopened
+            im.verify()
+            with Image.open(path) as again:
+                _load(again)
     except Exception as exc:  # truncated data, bad codes, CRC errors...
         return describe(exc)
     return None
+
+
+def _load(im: Image.Image) -> None:
+    if im.format == "JPEG":
+        im.draft(im.mode, (max(1, im.width // 8), max(1, im.height // 8)))
+    im.load()

@@ -214,6 +214,6 @@ def _decodes(mime: str, s: Sources) -> bool | None:
         return bool(s.ffprobe.get("streams"))
     if kind == "pdf" and s.pdf:
         if s.pdf.get("failed"):
-            return False
+            return None if s.pdf.get("error_type") in _NOT_CORRUPT else False
         return True if s.pdf.get("page_count") is not None else None
     return None

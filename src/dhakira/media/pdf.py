@@ -5,6 +5,8 @@ Raw output::
     {"header": "%PDF-1.4", "encrypted": False, "decrypted": None, "page_count": 3,
      "info": {"/Title": "...", "/Author": "...", "/CreationDate": "D:20240301123456+03'00'"}}
 
+When pypdf cannot parse the file, raw is what was learnt before it failed plus
+``{"failed": True, "error_type": "PdfReadError"}``, and ``error`` says why.
 An encrypted PDF is opened with the empty user password when it has one (most "protected"
 PDFs); otherwise ``decrypted`` is False and pages and info stay unknown (``None``).
 Dates are kept as the PDF wrote them; :mod:`dhakira.media.normalise` parses them.
@@ -43,7 +45,7 @@ def inspect_pdf(path: Path) -> ToolOutput:
             raw["page_count"] = len(reader.pages)
             raw["info"] = _info(reader)
     except Exception as exc:  # pypdf raises many kinds for a broken file
-        raw["failed"] = True
+        raw.update(failed=True, error_type=type(exc).__name__)
         return ToolOutput("pypdf", version, raw, describe(exc))
     return ToolOutput("pypdf", version, raw, None)
 
@@ -64,5 +66,7 @@ def _info(reader: PdfReader) -> dict[str, str]:
     for key, value in info.items():
         resolved = value.get_object() if isinstance(value, IndirectObject) else value
         text = resolved.decode("latin-1") if isinstance(resolved, bytes) else str(resolved)
+        # Lone surrogates (from broken UTF-16) would not survive encoding as UTF-8 JSON.
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
         out[str(key)] = one_line(text.replace("\x00", ""), _MAX_VALUE)
     return out

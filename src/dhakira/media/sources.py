@@ -67,7 +67,8 @@ def sources(outputs: Sequence[ToolOutput]) -> Sources:
         if out.tool not in raw:
             raw[out.tool] = _mapping(out.raw)
     ffprobe = raw.get("ffprobe", _EMPTY)
-    streams = [s for s in ffprobe.get("streams") or () if isinstance(s, Mapping)]
+    listed = ffprobe.get("streams")
+    streams = [s for s in listed if isinstance(s, Mapping)] if isinstance(listed, list) else []
     tags: dict[str, Any] = {}
     for holder in (_mapping(ffprobe.get("format")), *streams):
         for key, value in _mapping(holder.get("tags")).items():
