@@ -43,9 +43,7 @@ def test_jpeg_with_exif(et: ExifTool, jpeg: Path) -> None:
     assert errors(outputs) == {"exiftool": None, "pillow": None}
     assert (props.width, props.height, props.decodes) == (640, 480, True)
     assert props.captured_at == "2024-03-01T12:34:56.250000+03:00"
-    assert props.gps_lat == pytest.approx(33.5731, abs=1e-6)
-    assert props.gps_lon == pytest.approx(36.4045, abs=1e-6)
-    assert props.gps_alt == pytest.approx(512.5)
+    assert (props.gps_lat, props.gps_lon, props.gps_alt) == (33.5731, 36.4045, 512.5)
     assert (props.make, props.model, props.serial) == ("Canon", "Canon EOS 5D", "SN-0042")
     assert props.software == "Firmware 1.1"
     assert (props.duration_s, props.video_codec, props.page_count) == (None, None, None)
@@ -54,8 +52,7 @@ def test_jpeg_with_exif(et: ExifTool, jpeg: Path) -> None:
 def test_jpeg_south_west_without_offset(et: ExifTool, jpeg_south_west: Path) -> None:
     _, props = run(jpeg_south_west, "image/jpeg", et)
     assert props.captured_at == "2023-12-31T23:59:59.250000"  # local time, as recorded
-    assert props.gps_lat == pytest.approx(-12.5, abs=1e-6)
-    assert props.gps_lon == pytest.approx(-45.25, abs=1e-6)
+    assert (props.gps_lat, props.gps_lon) == (-12.5, -45.25)
 
 
 def test_truncated_jpeg(et: ExifTool, truncated_jpeg: Path) -> None:

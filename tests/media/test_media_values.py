@@ -93,6 +93,7 @@ def test_numbers_and_text() -> None:
     assert integer("128164") == 128164
     assert integer(None) is None
     assert text("  Canon \x00") == "Canon"
+    assert text("Title\x1b[31m red\r\nline two\u200f") == "Title[31m red line two\u200f"
     assert text(["Omar", "", "Lina"]) == "Omar; Lina"
     assert text("   ") is None
     assert text(12.57) == "12.57"

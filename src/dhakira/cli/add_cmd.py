@@ -10,7 +10,7 @@ from dhakira.cli.common import open_archive
 from dhakira.cli.output import Bars, emit_json, human_bytes, json_option
 from dhakira.ingest.add import AddOptions, AddSummary, Ingest
 from dhakira.ingest.containers import Limits
-from dhakira.ingest.derive import derive_pending
+from dhakira.ingest.derive import Deriver, derive_pending
 from dhakira.progress import Quiet
 
 
@@ -67,9 +67,17 @@ def add(
     progress = Quiet() if as_json else Bars()
     summaries: list[AddSummary] = []
     with open_archive(ctx) as archive, archive.writing():
-        for path in paths:
-            summaries.append(Ingest(archive, options, progress).run(os.path.abspath(path)))
-        derived = 0 if no_metadata else derive_pending(archive, progress)
+        deriver = None if no_metadata else Deriver(archive, progress)
+        try:
+            for path in paths:
+                ingest = Ingest(archive, options, progress, deriver)
+                summaries.append(ingest.run(os.path.abspath(path)))
+            derived = 0
+            if deriver is not None:  # what is in flight, then anything left by an earlier run
+                derived = deriver.finish() + derive_pending(archive, progress)
+        finally:
+            if deriver is not None:
+                deriver.close()
     failed = any(s.errors for s in summaries)
     if as_json:
         emit_json({"batches": [s.as_json() for s in summaries], "metadata_derived": derived})

@@ -13,7 +13,7 @@ from dhakira.cli.items_cmd import stats
 from dhakira.cli.output import Bars, emit_json, json_option
 from dhakira.demo import build_demo
 from dhakira.ingest.add import AddOptions, Ingest
-from dhakira.ingest.derive import derive_pending
+from dhakira.ingest.derive import Deriver
 from dhakira.progress import Quiet
 
 
@@ -34,15 +34,21 @@ def demo(ctx: click.Context, dest: Path, as_json: bool) -> None:
     progress = Quiet() if as_json else Bars()
     summaries = []
     with Archive.create(dest / "archive") as archive, archive.writing():
-        for source in material.sources:
-            if not as_json:
-                click.echo(f"\n$ dhakira add {source.path} --contributor {source.contributor!r}")
-            options = AddOptions(source.contributor, source.collection, source.note)
-            summary = Ingest(archive, options, progress).run(os.fsencode(source.path))
-            summaries.append(summary)
-            if not as_json:
-                print_summary(summary)
-        derive_pending(archive, progress)
+        deriver = Deriver(archive, progress)
+        try:
+            for source in material.sources:
+                if not as_json:
+                    click.echo(
+                        f"\n$ dhakira add {source.path} --contributor {source.contributor!r}"
+                    )
+                options = AddOptions(source.contributor, source.collection, source.note)
+                summary = Ingest(archive, options, progress, deriver).run(os.fsencode(source.path))
+                summaries.append(summary)
+                if not as_json:
+                    print_summary(summary)
+            deriver.finish()
+        finally:
+            deriver.close()
     if as_json:
         emit_json(
             {

@@ -27,6 +27,7 @@ import magic
 from dhakira.archive import Archive
 from dhakira.errors import StoreError
 from dhakira.ingest.containers import BadContainer, Limits, Member, is_container, members
+from dhakira.ingest.derive import Deriver
 from dhakira.ingest.discover import Found, Problem, walk
 from dhakira.names import basename, display
 from dhakira.progress import Progress
@@ -36,6 +37,7 @@ from dhakira.timeutil import from_epoch_ns
 
 GROUP_FILES = 512
 GROUP_BYTES = 256 << 20
+READ_AHEAD = 64  # files read ahead of the one being recorded, so readers never wait
 MIME_TOOL = f"libmagic {magic.version()}"  # type: ignore[no-untyped-call]
 
 
@@ -64,7 +66,7 @@ class AddOptions:
     restriction: str | None = None
     follow_symlinks: bool = False
     limits: Limits = field(default_factory=Limits)
-    threads: int = 8  # files read at once
+    threads: int = 4  # files read at once (creating files is slow on some disks)
 
 
 @dataclass
@@ -109,8 +111,17 @@ class _Pending:
 
 
 class Ingest:
-    def __init__(self, archive: Archive, options: AddOptions, progress: Progress) -> None:
+    def __init__(
+        self,
+        archive: Archive,
+        options: AddOptions,
+        progress: Progress,
+        deriver: Deriver | None = None,
+    ) -> None:
+        """``deriver``: where to send new items for metadata extraction while reading on."""
         self.archive = archive
+        self.deriver = deriver
+        self._new: list[tuple[int, str, str]] = []
         self.store = archive.store
         self.catalog = archive.catalog
         self.opts = options
@@ -154,7 +165,7 @@ class Ingest:
         with ThreadPoolExecutor(self.opts.threads) as pool:
             window: deque[tuple[Found, Future[_Read]]] = deque()
             todo = iter(found)
-            for f in itertools.islice(todo, self.opts.threads * 4):
+            for f in itertools.islice(todo, READ_AHEAD):
                 window.append((f, pool.submit(self._read_file, f)))
             while window:
                 f, future = window.popleft()
@@ -197,7 +208,12 @@ class Ingest:
                     self._record(p)
         except BaseException:
             self.catalog.forget_name_cache()
+            self._new = []
             raise
+        if self.deriver is not None:
+            self.deriver.submit(self._new)
+            self.deriver.collect()
+        self._new = []
         for p in group:
             if is_container(p.mime) and p.depth < self.opts.limits.max_depth:
                 self._preserve_all(self._expand(p))
@@ -224,6 +240,8 @@ class Ingest:
             restriction=self.opts.restriction,
         )
         p.contribution_id = contribution_id
+        if new_item:
+            self._new.append((item_id, p.staged.digest, p.mime))
         if new:
             s.new_contributions += 1
             if new_item:

@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
 from dhakira.archive import Archive
-from dhakira.media import NORMALISER_VERSION, ExifTool, Properties, ToolOutput, extract, normalise
+from dhakira.media import (
+    NORMALISER_VERSION,
+    Properties,
+    ToolOutput,
+    extract,
+    normalise,
+)
 from dhakira.progress import Progress
 from dhakira.timeutil import utcnow
 
@@ -53,78 +59,100 @@ class Result:
     properties: Properties
 
 
-_exiftool: ExifTool | None = None
-
-
-def _init_worker() -> None:
-    global _exiftool
-    _exiftool = ExifTool()
-
-
 def run_jobs(jobs: Sequence[Job]) -> list[Result]:
-    """Run in a worker process (or inline): extract and normalise each job."""
+    """Run in a worker process: extract and normalise each job. Each process keeps one
+    exiftool running (``shared_exiftool``); a missing tool is an error on each item."""
     out = []
     for job in jobs:
-        outputs = extract(Path(job.path), job.mime, _exiftool)
+        outputs = extract(Path(job.path), job.mime)
         out.append(Result(job.item_id, job.sha256, outputs, normalise(job.mime, outputs)))
     return out
 
 
+class Deriver:
+    """Runs metadata extraction in worker processes while the caller goes on preserving.
+
+    ``submit`` items as soon as they are recorded; ``collect`` saves whatever has finished
+    (call it between groups); ``finish`` waits for the rest. Results are written by the
+    calling thread, each chunk in one transaction with its events.
+    """
+
+    def __init__(self, archive: Archive, progress: Progress, workers: int | None = None) -> None:
+        self.archive = archive
+        self.progress = progress
+        self.workers = workers or os.cpu_count() or 1
+        self._pool: ProcessPoolExecutor | None = None
+        self._futures: list[tuple[Future[list[Result]], int]] = []
+        self._queued: list[Job] = []
+        self.done = 0
+
+    def submit(self, rows: Sequence[tuple[int, str, str]]) -> None:
+        """Items (id, sha256, mime) that have no metadata yet."""
+        plain = [
+            (item_id, NORMALISER_VERSION) for item_id, _, mime in rows if not needs_tools(mime)
+        ]
+        if plain:
+            with self.archive.catalog.transaction():  # nothing to extract: an empty row says so
+                self.archive.catalog.conn.executemany(
+                    "INSERT OR REPLACE INTO properties(item_id, normaliser_version) VALUES (?, ?)",
+                    plain,
+                )
+            self.done += len(plain)
+        self._queued += [
+            Job(item_id, sha, mime, str(self.archive.store.path(sha)))
+            for item_id, sha, mime in rows
+            if needs_tools(mime)
+        ]
+        while len(self._queued) >= CHUNK:
+            self._send(self._queued[:CHUNK])
+            del self._queued[:CHUNK]
+
+    def _send(self, jobs: list[Job]) -> None:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"))
+        self._futures.append((self._pool.submit(run_jobs, jobs), len(jobs)))
+
+    def collect(self, *, wait: bool = False) -> None:
+        while self._futures and (wait or self._futures[0][0].done()):
+            results = self._futures.pop(0)[0].result()
+            with self.archive.catalog.transaction():
+                for result in results:
+                    save(self.archive, result)
+            self.done += len(results)
+            if wait:
+                self.progress.advance(len(results))
+
+    def finish(self) -> int:
+        if self._queued:
+            self._send(self._queued)
+            self._queued = []
+        if self._futures:
+            self.progress.begin("metadata", sum(n for _, n in self._futures))
+            try:
+                self.collect(wait=True)
+            finally:
+                self.progress.end()
+        self.close()
+        return self.done
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
 def derive_pending(archive: Archive, progress: Progress, *, workers: int | None = None) -> int:
     """Derive metadata for every item that has none yet; return how many items were done."""
-    catalog = archive.catalog
-    rows = catalog.conn.execute(
+    rows = archive.catalog.conn.execute(
         "SELECT i.id, i.sha256, i.mime FROM items i LEFT JOIN properties p ON p.item_id = i.id"
         " WHERE p.item_id IS NULL ORDER BY i.id"
     ).fetchall()
-    if not rows:
-        return 0
-    plain = [r for r in rows if not needs_tools(r["mime"])]
-    tooled = [
-        Job(r["id"], r["sha256"], r["mime"], str(archive.store.path(r["sha256"])))
-        for r in rows
-        if needs_tools(r["mime"])
-    ]
-    for start in range(0, len(plain), 1000):
-        with catalog.transaction():
-            for r in plain[start : start + 1000]:
-                save(archive, Result(r["id"], r["sha256"], [], Properties()))
-    if not tooled:
-        return len(rows)
-    progress.begin("metadata", len(tooled))
+    deriver = Deriver(archive, progress, workers)
     try:
-        for results in _results(tooled, workers or os.cpu_count() or 1):
-            with catalog.transaction():
-                for result in results:
-                    save(archive, result)
-            progress.advance(len(results))
+        deriver.submit([(r["id"], r["sha256"], r["mime"]) for r in rows])
+        return deriver.finish()
     finally:
-        progress.end()
-    return len(rows)
-
-
-def _results(jobs: Sequence[Job], workers: int) -> Iterator[list[Result]]:
-    chunks = [jobs[i : i + CHUNK] for i in range(0, len(jobs), CHUNK)]
-    if workers <= 1 or len(chunks) == 1:
-        _init_worker()
-        try:
-            for chunk in chunks:
-                yield run_jobs(chunk)
-        finally:
-            _close_worker()
-        return
-    ctx = get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker) as pool:
-        futures: list[Future[list[Result]]] = [pool.submit(run_jobs, c) for c in chunks]
-        for fut in futures:
-            yield fut.result()
-
-
-def _close_worker() -> None:
-    global _exiftool
-    if _exiftool is not None:
-        _exiftool.close()
-        _exiftool = None
+        deriver.close()
 
 
 def save(archive: Archive, result: Result) -> None:

@@ -93,4 +93,8 @@ def _places(s: Sources) -> Iterator[Place | None]:
 
 def place(s: Sources) -> Place | None:
     """(lat, lon, alt) from EXIF/XMP GPS, QuickTime keys, ffprobe's ISO 6709, composites."""
-    return next((p for p in _places(s) if p is not None), None)
+    found = next((p for p in _places(s) if p is not None), None)
+    if found is None:
+        return None
+    lat, lon, alt = found  # 7 decimals of a degree is about a centimetre
+    return round(lat, 7), round(lon, 7), None if alt is None else round(alt, 2)

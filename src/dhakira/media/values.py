@@ -26,18 +26,24 @@ _OFFSET = re.compile(r"\s*(Z|[+-]\d\d(?::?\d\d)?)\s*")
 _ISO6709 = re.compile(
     r"([+-])(\d{2,6})(\.\d+)?([+-])(\d{3,7})(\.\d+)?(?:([+-]\d+(?:\.\d+)?))?(?:CRS[^/]*)?/?"
 )
+# Line breaks and tabs become spaces; other control characters (terminal escapes...) go.
+_BREAKS = re.compile(r"[\t\n\r\v\f]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # Dates tools print when no date was recorded.
 _NO_DATE = (datetime(1904, 1, 1), datetime(1970, 1, 1))
 
 
 def text(value: Any) -> str | None:
-    """A non-empty, stripped string (a list becomes ``"a; b"``), or None."""
+    """A non-empty, stripped, one-line string without control characters, or None.
+
+    A list becomes ``"a; b"``.
+    """
     if isinstance(value, list):
         parts = [t for t in (text(v) for v in value) if t]
         return "; ".join(parts) or None
     if value is None or isinstance(value, bool | dict):
         return None
-    result = str(value).replace("\x00", "").strip()
+    result = _CONTROL.sub("", _BREAKS.sub(" ", str(value))).strip()
     return result or None
 
 
