@@ -364,6 +364,8 @@ class Catalog:
             if props
             else {}
         )
+        if "decodes" in properties:
+            properties["decodes"] = bool(properties["decodes"])
         outputs = [
             {
                 "tool": r["tool"],
@@ -423,6 +425,7 @@ class Catalog:
             "SELECT count(*), min(last_ok_at), sum(last_status != 'ok') FROM fixity"
         ).fetchone()
         failed = one("SELECT count(*) FROM properties WHERE errors IS NOT NULL").fetchone()[0]
+        undecodable = one("SELECT count(*) FROM properties WHERE decodes = 0").fetchone()[0]
         pending = one(
             "SELECT count(*) FROM items i LEFT JOIN properties p ON p.item_id = i.id"
             " WHERE p.item_id IS NULL"
@@ -438,6 +441,7 @@ class Catalog:
             "batches": one("SELECT count(*) FROM batches").fetchone()[0],
             "events": one("SELECT count(*) FROM events").fetchone()[0],
             "metadata_failed": failed,
+            "undecodable": undecodable,
             "metadata_pending": pending,
             "fixity_checked": fix[0],
             "fixity_oldest_ok": fix[1],

@@ -85,7 +85,7 @@ def add(
         for s in summaries:
             print_summary(s)
         if derived:
-            click.echo(f"metadata: extracted for {derived} items")
+            click.echo(f"metadata: recorded for {derived} new items")
         if failed:
             click.echo(
                 "Some files could not be added (lines marked error above). Fix what they"

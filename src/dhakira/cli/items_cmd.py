@@ -114,7 +114,8 @@ def stats(ctx: click.Context, as_json: bool) -> None:
         for name, n in s["collections"].items():
             click.echo(f"  {name:<24} {n:>7} items")
     click.echo(
-        f"metadata: {s['metadata_failed']} items with tool errors, {s['metadata_pending']} pending"
+        f"metadata: {s['metadata_failed']} items with tool errors, {s['undecodable']} that do not"
+        f" decode fully (damaged or truncated?), {s['metadata_pending']} pending"
     )
     click.echo(
         f"fixity: {s['fixity_checked']} items checked, {s['fixity_problems']} with problems,"

@@ -11,14 +11,14 @@ import click
 from rich.console import Console
 from rich.progress import (
     BarColumn,
-    DownloadColumn,
-    MofNCompleteColumn,
+    ProgressColumn,
+    Task,
     TaskID,
     TextColumn,
     TimeRemainingColumn,
-    TransferSpeedColumn,
 )
 from rich.progress import Progress as RichBar
+from rich.text import Text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -41,6 +41,17 @@ def human_bytes(n: float) -> str:
     return f"{n} B"
 
 
+class CountColumn(ProgressColumn):
+    """ "120/500 files" on a count row; "12.3 MB/40.0 MB  30.1 MB/s" on a bytes row."""
+
+    def render(self, task: Task) -> Text:
+        total = task.total or 0
+        if task.fields.get("unit") == "bytes":
+            speed = human_bytes(task.speed or 0)
+            return Text(f"{human_bytes(task.completed)}/{human_bytes(total)}  {speed}/s")
+        return Text(f"{int(task.completed)}/{int(total)} {task.fields.get('unit', '')}")
+
+
 class Bars:
     """A :class:`dhakira.progress.Progress` drawn with rich on a terminal's stderr."""
 
@@ -56,17 +67,15 @@ class Bars:
         self._bar = RichBar(
             TextColumn("{task.description:<12}"),
             BarColumn(),
-            MofNCompleteColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
+            CountColumn(),
             TimeRemainingColumn(),
             console=err_console,
             transient=False,
         )
         self._bar.start()
-        self._files = self._bar.add_task(description, total=total)
+        self._files = self._bar.add_task(description, total=total, unit="items")
         if total_bytes:
-            self._bytes = self._bar.add_task("  bytes", total=total_bytes)
+            self._bytes = self._bar.add_task("", total=total_bytes, unit="bytes")
 
     def advance(self, count: int = 1, nbytes: int = 0) -> None:
         if self._bar is None:

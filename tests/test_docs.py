@@ -1,0 +1,32 @@
+"""Documentation that is part of the product stays true."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dhakira.archive import FORMAT_VERSION
+from dhakira.catalog.db import SCHEMA_VERSION
+from dhakira.catalog.schema import MIGRATIONS
+from dhakira.cli.reference import render
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def test_cli_reference_is_generated_from_help() -> None:
+    assert (DOCS / "cli.md").read_text(encoding="utf-8") == render(), (
+        "docs/cli.md is stale: run `python -m dhakira.cli.reference > docs/cli.md`"
+    )
+
+
+def test_format_doc_names_the_current_format_and_every_table() -> None:
+    text = (DOCS / "format.md").read_text(encoding="utf-8")
+    assert f"**Format version: {FORMAT_VERSION}**" in text
+    assert SCHEMA_VERSION == len(MIGRATIONS)
+    tables = [
+        line.split("CREATE TABLE ")[1].split()[0]
+        for m in MIGRATIONS
+        for line in m.splitlines()
+        if "CREATE TABLE" in line
+    ]
+    for table in tables:
+        assert f"`{table}`" in text, f"docs/format.md does not describe the table {table}"
