@@ -10,12 +10,14 @@ import contextlib
 import fcntl
 import os
 import tomllib
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from dhakira import __version__
 from dhakira.catalog.catalog import Catalog
+from dhakira.custody.log import CustodyLog
 from dhakira.errors import ArchiveExists, ArchiveNotFound, FormatTooNew, StoreError
 from dhakira.model import Item, ItemDetail
 from dhakira.store.local import LocalStore
@@ -44,6 +46,8 @@ class Archive:
         self.config = self._read_config(root)
         self.store = LocalStore(root)
         self.catalog = Catalog(root / CATALOG, readonly=readonly)
+        origin = self.config.get("log_origin")
+        self.log = CustodyLog(root / "keys", self.catalog, str(origin or ""))
 
     # -- life cycle ---------------------------------------------------------------------------
     @classmethod
@@ -64,6 +68,8 @@ class Archive:
                 f"format = {FORMAT_VERSION}\n"
                 f'created_at = "{utcnow()}"\n'
                 f'created_by = "dhakira {__version__}"\n'
+                "# The custody log's name (C2SP origin); it never changes.\n"
+                f'log_origin = "dhakira.archive/{uuid.uuid4()}"\n'
             )
             tmp = root / (CONFIG + ".tmp")
             tmp.write_text(text, encoding="utf-8")
@@ -73,6 +79,8 @@ class Archive:
         archive = cls(root)
         with archive.catalog.transaction():
             archive.catalog.event("archive.created", None, format=FORMAT_VERSION)
+        archive.log.create_key()
+        archive.log.checkpoint()
         return archive
 
     @classmethod
@@ -97,6 +105,8 @@ class Archive:
                 f"this archive has format {fmt}, newer than this release of Dhakira"
                 f" ({__version__}, format {FORMAT_VERSION}) can open: upgrade Dhakira"
             )
+        if not isinstance(config.get("log_origin"), str):
+            raise StoreError(f"{root / CONFIG} has no `log_origin`: it is damaged")
         return config
 
     def close(self) -> None:

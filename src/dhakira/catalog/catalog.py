@@ -17,6 +17,7 @@ from typing import Any
 
 from dhakira import __version__
 from dhakira.catalog.db import connect, transaction
+from dhakira.custody import tree
 from dhakira.errors import AmbiguousId, ItemNotFound
 from dhakira.model import Contribution, Item, ItemDetail
 from dhakira.names import display
@@ -43,14 +44,21 @@ class Catalog:
         self.conn = connect(path, readonly=readonly)
         self.actor = actor()
         self._names: dict[tuple[str, str], int] = {}
+        self.log = tree.Appender(self.conn)
 
     def close(self) -> None:
         self.conn.close()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        with transaction(self.conn) as c:
-            yield c
+        try:
+            with transaction(self.conn) as c:
+                self.log.sync()  # another process may have appended since our last write
+                yield c
+        except BaseException:
+            self.log.forget()
+            self._names.clear()
+            raise
 
     # -- events -------------------------------------------------------------------------------
     def event(self, type_: str, item_sha256: str | None, **params: Any) -> int:
@@ -64,11 +72,18 @@ class Catalog:
             "item": item_sha256,
             "params": params,
         }
+        text = canonical_json(body)
+        leaf = tree.leaf_hash(text.encode("utf-8"))
         cur = self.conn.execute(
-            "INSERT INTO events(at, type, item_sha256, body) VALUES (?, ?, ?, ?)",
-            (at, type_, item_sha256, canonical_json(body)),
+            "INSERT INTO events(at, type, item_sha256, body, leaf) VALUES (?, ?, ?, ?, ?)",
+            (at, type_, item_sha256, text, leaf),
         )
-        assert cur.lastrowid is not None
+        if cur.lastrowid != self.log.size + 1:
+            raise tree.LogCorrupt(
+                f"event {cur.lastrowid} does not follow the log's size {self.log.size}:"
+                " run `dhakira log verify`"
+            )
+        self.log.append(leaf)
         return cur.lastrowid
 
     # -- names --------------------------------------------------------------------------------
@@ -94,10 +109,6 @@ class Catalog:
 
     def collection_id(self, name: str | None) -> int | None:
         return None if name is None else self._name_id("collections", name)
-
-    def forget_name_cache(self) -> None:
-        """After a rolled-back transaction the cached ids may not exist."""
-        self._names.clear()
 
     # -- batches ------------------------------------------------------------------------------
     def start_batch(self, contributor: str, collection: str | None, source: bytes) -> int:

@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-from dhakira.catalog.schema import MIGRATIONS
+from dhakira.catalog.schema import MIGRATIONS, statements
 from dhakira.errors import FormatTooNew, StoreError
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -43,25 +43,17 @@ def migrate(conn: sqlite3.Connection, current: int) -> None:
     for number in range(current, SCHEMA_VERSION):
         conn.execute("BEGIN IMMEDIATE")
         try:
-            # executescript would commit for us; run statement by statement instead.
-            for statement in _statements(MIGRATIONS[number]):
-                conn.execute(statement)
+            step = MIGRATIONS[number]
+            if callable(step):
+                step(conn)
+            else:  # executescript would commit for us; run statement by statement instead
+                for statement in statements(step):
+                    conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {number + 1}")
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-
-
-def _statements(script: str) -> Iterator[str]:
-    buf = ""
-    for line in script.splitlines(keepends=True):
-        buf += line
-        if sqlite3.complete_statement(buf):
-            yield buf
-            buf = ""
-    if buf.strip():
-        raise ValueError(f"incomplete SQL statement in a migration: {buf!r}")
 
 
 @contextlib.contextmanager

@@ -6,7 +6,68 @@ higher than ``len(MIGRATIONS)`` was written by a newer release and is refused.
 
 from __future__ import annotations
 
-MIGRATIONS: list[str] = [
+import sqlite3
+from collections.abc import Callable, Iterator
+
+from dhakira.custody import tree
+
+Migration = str | Callable[[sqlite3.Connection], None]
+
+
+def statements(script: str) -> Iterator[str]:
+    buf = ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            yield buf
+            buf = ""
+    if buf.strip():
+        raise ValueError(f"incomplete SQL statement in a migration: {buf!r}")
+
+
+CUSTODY_LOG = (
+    """
+    ALTER TABLE events ADD COLUMN leaf BLOB;  -- RFC 9162 leaf hash of body (UTF-8)
+    CREATE TABLE checkpoints (
+        id INTEGER PRIMARY KEY,
+        size INTEGER NOT NULL,
+        root BLOB NOT NULL,
+        note TEXT NOT NULL,             -- the signed note (C2SP tlog-checkpoint), verbatim
+        key TEXT NOT NULL,              -- verifier key of the signer
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX checkpoints_size ON checkpoints(size);
+    CREATE TABLE timestamps (
+        checkpoint_id INTEGER NOT NULL REFERENCES checkpoints(id),
+        tsa_url TEXT NOT NULL,
+        token BLOB NOT NULL,            -- DER RFC 3161 TimeStampToken
+        gen_time TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE log_keys (
+        id INTEGER PRIMARY KEY,
+        vkey TEXT NOT NULL UNIQUE,      -- C2SP verifier key string
+        created_at TEXT NOT NULL,
+        retired_at TEXT
+    );
+    """
+    + tree.SCHEMA
+)
+
+
+def _custody_log(conn: sqlite3.Connection) -> None:
+    """2 — the custody log: leaf hashes and Merkle nodes, backfilled for existing events."""
+    for statement in statements(CUSTODY_LOG):
+        conn.execute(statement)
+    appender = tree.Appender(conn)
+    appender.size, appender.edge = 0, []
+    for seq, body in conn.execute("SELECT seq, body FROM events ORDER BY seq").fetchall():
+        leaf = tree.leaf_hash(body.encode("utf-8"))
+        conn.execute("UPDATE events SET leaf = ? WHERE seq = ?", (leaf, seq))
+        appender.append(leaf)
+
+
+MIGRATIONS: list[Migration] = [
     # 1 — items, provenance, derived metadata, fixity, the event record.
     """
     CREATE TABLE contributors (
@@ -97,4 +158,5 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX events_item ON events(item_sha256);
     """,
+    _custody_log,
 ]

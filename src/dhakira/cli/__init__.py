@@ -11,7 +11,15 @@ from typing import Any
 import click
 
 from dhakira import __version__
-from dhakira.cli import add_cmd, demo_cmd, fsck_cmd, init_cmd, items_cmd, rebuild_cmd
+from dhakira.cli import (
+    add_cmd,
+    demo_cmd,
+    fsck_cmd,
+    init_cmd,
+    items_cmd,
+    log_cmd,
+    rebuild_cmd,
+)
 from dhakira.errors import DhakiraError
 
 
@@ -45,7 +53,7 @@ def cli(ctx: click.Context, archive_path: str | None) -> None:
     ctx.obj = archive_path
 
 
-for module in (init_cmd, add_cmd, items_cmd, fsck_cmd, rebuild_cmd, demo_cmd):
+for module in (init_cmd, add_cmd, items_cmd, fsck_cmd, rebuild_cmd, log_cmd, demo_cmd):
     for command in module.COMMANDS:
         cli.add_command(command)
 

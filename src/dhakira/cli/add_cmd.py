@@ -78,6 +78,7 @@ def add(
         finally:
             if deriver is not None:
                 deriver.close()
+        archive.log.checkpoint()  # sign the tree that now holds this batch
     failed = any(s.errors for s in summaries)
     if as_json:
         emit_json({"batches": [s.as_json() for s in summaries], "metadata_derived": derived})

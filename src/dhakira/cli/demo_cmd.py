@@ -49,6 +49,7 @@ def demo(ctx: click.Context, dest: Path, as_json: bool) -> None:
             deriver.finish()
         finally:
             deriver.close()
+        archive.log.checkpoint()
     if as_json:
         emit_json(
             {

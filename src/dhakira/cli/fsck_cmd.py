@@ -27,6 +27,7 @@ def fsck(ctx: click.Context, sample: float | None, workers: int | None, as_json:
     """
     with open_archive(ctx) as archive:
         report = run_fsck(archive, Quiet() if as_json else Bars(), sample=sample, workers=workers)
+        archive.log.checkpoint()  # sign the tree that now holds the fixity results
     if as_json:
         emit_json(report.as_json())
     else:

@@ -27,6 +27,7 @@ def rebuild(ctx: click.Context, rerun_tools: bool, as_json: bool) -> None:
             n = derive_pending(archive, progress)
         else:
             n = renormalise(archive, progress) + derive_pending(archive, progress)
+        archive.log.checkpoint()
     if as_json:
         emit_json({"items": n, "rerun_tools": rerun_tools})
     else:

@@ -207,7 +207,6 @@ class Ingest:
                 for p in group:
                     self._record(p)
         except BaseException:
-            self.catalog.forget_name_cache()
             self._new = []
             raise
         if self.deriver is not None:
