@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.conftest import run
+from tests.custody.tsa import LocalTSA, dead_url
 
 from dhakira.archive import Archive
 from dhakira.catalog.schema import MIGRATIONS
@@ -242,3 +243,33 @@ def test_log_verify_needs_no_write_access(logged: Path) -> None:
         assert verify(logged)["ok"]
     finally:
         os.chmod(logged / "catalog.sqlite", 0o644)
+
+
+def test_checkpoints_are_timestamped_and_checked_offline(
+    logged: Path, tsa: LocalTSA, tmp_path: Path
+) -> None:
+    r = run("log", "timestamp", "--tsa", tsa.url, "--tsa", dead_url(), "--json", archive=logged)
+    assert r.exit_code == 1  # one TSA did not answer: said, and the other's token kept
+    out = json.loads(r.stdout)
+    assert [t["tsa_url"] for t in out["tokens"]] == [tsa.url]
+    assert len(out["errors"]) == 1 and "did not answer" in out["errors"][0]
+    cert = tmp_path / "tsa.pem"
+    cert.write_bytes(tsa.tsa_cert_pem)
+    r = run("log", "timestamp", "--verify", cert, "--json", archive=logged)
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["ok"]
+    with Archive.open(logged) as archive:
+        assert verify_log(archive.catalog.conn, Quiet()).ok
+    # a checkpoint note altered after it was time-stamped no longer matches its token
+    tamper(
+        logged,
+        "UPDATE checkpoints SET note = replace(note, '\n', '\n\n') WHERE id ="
+        " (SELECT checkpoint_id FROM timestamps LIMIT 1)",
+    )
+    r = run("log", "timestamp", "--verify", cert, "--json", archive=logged)
+    assert r.exit_code == 3
+
+
+def test_timestamp_without_a_tsa_says_how_to_configure_one(logged: Path) -> None:
+    r = run("log", "timestamp", archive=logged)
+    assert r.exit_code == 2 and "[custody]" in r.output

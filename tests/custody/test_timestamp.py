@@ -28,10 +28,6 @@ from dhakira.custody.timestamp import (
 from dhakira.errors import DhakiraError
 
 # The fixtures live in tests/custody/tsa.py; naming them here makes pytest use them.
-_tsa_server = local._tsa_server
-tsa = local.tsa
-tsa_keys = local.tsa_keys
-other_tsa_keys = local.other_tsa_keys
 
 DATA = b'{"tree_size": 42, "root": "9f86d081884c7d65"}'
 

@@ -117,6 +117,64 @@ def rotate_key(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"old key: {old}\nnew key: {new}\nGive the new key to those who check proofs.")
 
 
+@log.command()
+@click.option(
+    "--tsa",
+    "urls",
+    multiple=True,
+    metavar="URL",
+    help="A time-stamp authority (RFC 3161); repeat for several."
+    " Default: [custody] tsa in archive.toml.",
+)
+@click.option(
+    "--verify",
+    "cert",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Instead: check every stored time-stamp offline against this TSA certificate (PEM).",
+)
+@json_option
+@click.pass_context
+def timestamp(ctx: click.Context, urls: tuple[str, ...], cert: Path | None, as_json: bool) -> None:
+    """Have the latest checkpoint time-stamped by trusted time-stamp authorities."""
+    with open_archive(ctx) as archive, archive.writing():
+        if cert is not None:
+            results = archive.log.verify_timestamps(cert.read_bytes())
+            bad = [r for r in results if r["error"]]
+            if as_json:
+                emit_json({"timestamps": results, "ok": not bad})
+            else:
+                for r in results:
+                    state = r["error"] or f"OK, time {r['gen_time']}"
+                    click.echo(f"checkpoint #{r['checkpoint']} {r['tsa_url']}: {state}")
+            ctx.exit(3 if bad else 0)
+        configured = archive.config.get("custody", {}).get("tsa", [])
+        chosen = list(urls) or [str(u) for u in configured]
+        if not chosen:
+            raise click.UsageError(
+                'no time-stamp authority: pass --tsa URL or set `tsa = ["https://…"]` under'
+                " [custody] in archive.toml"
+            )
+        cp, tokens, errors = archive.log.timestamp(chosen)
+    if as_json:
+        emit_json(
+            {
+                "checkpoint": cp.id,
+                "size": cp.size,
+                "errors": errors,
+                "tokens": [{"tsa_url": t.tsa_url, "gen_time": t.gen_time} for t in tokens],
+            }
+        )
+    else:
+        for t in tokens:
+            click.echo(
+                f"checkpoint #{cp.id} ({cp.size} events) time-stamped by {t.tsa_url}"
+                f" at {t.gen_time}"
+            )
+        for e in errors:
+            click.echo(f"error: {e}", err=True)
+    ctx.exit(1 if errors else 0)
+
+
 @click.command(name="verify-proof")
 @click.argument("proof", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--key", "key_", required=True, help="The log's verifier key, or a file with it.")

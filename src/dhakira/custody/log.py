@@ -21,6 +21,12 @@ from dhakira.catalog.catalog import Catalog
 from dhakira.custody import merkle
 from dhakira.custody.note import Checkpoint, NoteError, Signer, Verifier
 from dhakira.custody.proofcheck import format_proof
+from dhakira.custody.timestamp import (
+    TimestampError,
+    TimestampToken,
+    request_all,
+    verify_timestamp,
+)
 from dhakira.custody.tree import DbNodes
 from dhakira.errors import DhakiraError, IntegrityError, ItemNotFound
 from dhakira.timeutil import utcnow
@@ -230,16 +236,49 @@ class CustodyLog:
         return merkle.consistency_proof(DbNodes(self.catalog.conn), old, new)
 
     # -- timestamps ---------------------------------------------------------------------------
-    def store_timestamps(
-        self, checkpoint_id: int, tokens: Sequence[tuple[str, bytes, str]]
-    ) -> None:
+    def timestamp(
+        self, urls: Sequence[str]
+    ) -> tuple[CheckpointRecord, list[TimestampToken], list[str]]:
+        """Time-stamp the latest checkpoint's signed note with each TSA; keep the tokens."""
+        cp = self.checkpoint()
+        tokens, errors = request_all(cp.note.encode("utf-8"), urls)
         with self.catalog.transaction():
-            for url, token, gen_time in tokens:
+            for t in tokens:
                 self.catalog.conn.execute(
                     "INSERT INTO timestamps(checkpoint_id, tsa_url, token, gen_time, created_at)"
                     " VALUES (?, ?, ?, ?, ?)",
-                    (checkpoint_id, url, token, gen_time, utcnow()),
+                    (cp.id, t.tsa_url, t.token, t.gen_time, utcnow()),
                 )
+                self.catalog.event(
+                    "checkpoint.timestamped",
+                    None,
+                    checkpoint=cp.id,
+                    size=cp.size,
+                    tsa_url=t.tsa_url,
+                    gen_time=t.gen_time,
+                    serial=t.serial,
+                )
+        return cp, tokens, errors
+
+    def verify_timestamps(self, tsa_certificate_pem: bytes) -> list[dict[str, object]]:
+        """Check every stored time-stamp offline against the TSA certificate(s)."""
+        out: list[dict[str, object]] = []
+        rows = self.catalog.conn.execute(
+            "SELECT t.checkpoint_id, t.tsa_url, t.token, c.note FROM timestamps t"
+            " JOIN checkpoints c ON c.id = t.checkpoint_id ORDER BY t.rowid"
+        ).fetchall()
+        for checkpoint_id, url, token, note in rows:
+            try:
+                when: str | None = verify_timestamp(
+                    bytes(token), note.encode("utf-8"), tsa_certificate_pem=tsa_certificate_pem
+                )
+                error = None
+            except TimestampError as exc:
+                when, error = None, str(exc)
+            out.append(
+                {"checkpoint": checkpoint_id, "tsa_url": url, "gen_time": when, "error": error}
+            )
+        return out
 
     def timestamps(self, checkpoint_id: int) -> list[tuple[str, bytes, str]]:
         return [

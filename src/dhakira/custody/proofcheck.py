@@ -31,16 +31,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from dhakira.custody import note as c2sp  # C2SP signed notes and checkpoints
 from dhakira.custody.merkle import leaf_hash, verify_inclusion
-from dhakira.custody.note import (
-    BadSignature,
-    Checkpoint,
-    NoteError,
-    UnknownKey,
-    Verifier,
-    b64decode_strict,
-    verify_note,
-)
 
 HEADER = "dhakira-proof v1"
 _EVENT = re.compile(r"event (0|[1-9][0-9]{0,19}) (0|[1-9][0-9]{0,19})")
@@ -57,20 +49,20 @@ def canonical_json(value: object) -> bytes:
 
 @dataclass
 class EventCheck:
-    index: int
-    type: str = ""
-    at: str = ""
+    index: int  # position of the event in the log, from 0
+    type: str = ""  # the event's "type" field, if it has one
+    at: str = ""  # the event's "at" field (when it was logged), if it has one
     ok: bool = False
     problem: str | None = None
 
 
 @dataclass
 class ProofReport:
-    ok: bool = False
+    ok: bool = False  # True only if there is no problem at all
     item: str = ""
-    checkpoint: Checkpoint | None = None  # only once its signature is verified
+    checkpoint: c2sp.Checkpoint | None = None  # set only if its signature verified
     events: list[EventCheck] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # one line each
 
 
 @dataclass
@@ -81,8 +73,7 @@ class _Block:
     proof: list[str]
 
 
-class _Malformed(Exception):
-    pass
+class _Malformed(Exception): ...
 
 
 def _parse(text: str) -> tuple[str, str, list[_Block], str]:
@@ -100,9 +91,9 @@ def _parse(text: str) -> tuple[str, str, list[_Block], str]:
     blocks: list[_Block] = []
     i = 4
     while i < len(lines):
-        m = _EVENT.fullmatch(lines[i])
         if lines[i] == "checkpoint":
             return item, key, blocks, "\n".join(lines[i + 1 :])
+        m = _EVENT.fullmatch(lines[i])
         if not m:
             raise _Malformed(f"line {i + 1}: expected 'event <index> <size>' or 'checkpoint'")
         end = lines.index("", i) if "" in lines[i:] else -1
@@ -113,25 +104,25 @@ def _parse(text: str) -> tuple[str, str, list[_Block], str]:
     raise _Malformed("no 'checkpoint' line")
 
 
-def _check_event(b: _Block, item: str, cp: Checkpoint | None, after: int) -> EventCheck:
-    ev = EventCheck(b.index)
-    body, event, canonical = b"", {}, False
+def _check_event(b: _Block, item: str, cp: c2sp.Checkpoint | None, after: int) -> EventCheck:
+    ev, body = EventCheck(b.index), b""
+    event: dict[str, object] | None = None
     try:
-        body = b64decode_strict(b.body)
+        body = c2sp.b64decode_strict(b.body)
         parsed = json.loads(body.decode("utf-8"))
         if isinstance(parsed, dict) and canonical_json(parsed) == body:
-            event, canonical = parsed, True
-    except (ValueError, RecursionError):
+            event = parsed
+            ev.type = parsed["type"] if isinstance(parsed.get("type"), str) else ""
+            ev.at = parsed["at"] if isinstance(parsed.get("at"), str) else ""
+    except (ValueError, RecursionError):  # not base64, not UTF-8, not JSON, too deep
         pass
-    kind, at = event.get("type"), event.get("at")
-    ev.type, ev.at = (kind if isinstance(kind, str) else ""), (at if isinstance(at, str) else "")
     try:
-        proof = [b64decode_strict(h) for h in b.proof]
-    except NoteError:
+        proof = [c2sp.b64decode_strict(h) for h in b.proof]
+    except c2sp.NoteError:
         proof = []
     if b.index <= after:
         ev.problem = "events are not in increasing index order"
-    elif not canonical:
+    elif event is None:
         ev.problem = "the event is not base64 of canonical JSON"
     elif event.get("item") != item:
         ev.problem = "the event is not about this item"
@@ -152,52 +143,48 @@ def _check_event(b: _Block, item: str, cp: Checkpoint | None, after: int) -> Eve
 def check_proof(text: str, vkey: str) -> ProofReport:
     """Check a proof file against the log's verifier key. Never raises: read the report."""
     report = ProofReport()
+    problem = report.problems.append
     try:
-        item, named_key, blocks, note = _parse(text)
+        report.item, named_key, blocks, signed = _parse(text)
     except _Malformed as e:
-        report.problems.append(f"file: {e}")
+        problem(f"file: {e}")
         return report
-    report.item = item
+    given: c2sp.Verifier | None = None
+    named: c2sp.Verifier | None = None
     try:
-        given: Verifier | None = Verifier.from_vkey(vkey)
-    except NoteError:
-        given = None
-        report.problems.append("key: the key given to check with is not a valid verifier key")
+        given = c2sp.Verifier.from_vkey(vkey)
+    except c2sp.NoteError:
+        problem("key: the key given to check with is not a valid verifier key")
     try:
-        named: Verifier | None = Verifier.from_vkey(named_key)
-    except NoteError:
-        named = None
-        report.problems.append("key: the file's key line is not a valid verifier key")
+        named = c2sp.Verifier.from_vkey(named_key)
+    except c2sp.NoteError:
+        problem("key: the file's key line is not a valid verifier key")
     if given and named and named != given:
-        report.problems.append(f"key: the file names key {named_key}, not the given key {vkey}")
+        problem(f"key: the file names key {named_key}, not the given key {vkey}")
     if given:
         try:
-            report.checkpoint = Checkpoint.parse(verify_note(note, [given]))
-        except UnknownKey:
-            report.problems.append(f"checkpoint: not signed by key {given.vkey}")
-        except BadSignature:
-            report.problems.append(f"checkpoint: signature does not verify with key {given.vkey}")
-        except NoteError as e:
-            report.problems.append(f"checkpoint: {e}")
+            report.checkpoint = c2sp.Checkpoint.parse(c2sp.verify_note(signed, [given]))
+        except c2sp.UnknownKey:
+            problem(f"checkpoint: not signed by key {given.vkey}")
+        except c2sp.BadSignature:
+            problem(f"checkpoint: signature does not verify with key {given.vkey}")
+        except c2sp.NoteError as e:
+            problem(f"checkpoint: {e}")
     if not blocks:
-        report.problems.append("file: the proof contains no events")
+        problem("file: the proof contains no events")
     after = -1
     for b in blocks:
-        ev = _check_event(b, item, report.checkpoint, after)
+        ev = _check_event(b, report.item, report.checkpoint, after)
         after = max(after, b.index)
         report.events.append(ev)
         if ev.problem:
-            report.problems.append(f"event {b.index}: {ev.problem}")
+            problem(f"event {b.index}: {ev.problem}")
     report.ok = not report.problems
     return report
 
 
 def format_proof(
-    item: str,
-    vkey: str,
-    events: Sequence[tuple[int, bytes, list[bytes]]],
-    size: int,
-    note: str,
+    item: str, vkey: str, events: Sequence[tuple[int, bytes, list[bytes]]], size: int, note: str
 ) -> str:
     """Write a proof file: ``events`` are (index, canonical JSON body, inclusion proof)."""
     if not _ITEM.fullmatch(item) or not note.endswith("\n"):
