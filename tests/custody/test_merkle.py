@@ -6,7 +6,7 @@ import hashlib
 from functools import cache
 from typing import Any
 
-import pymerkle
+import pymerkle  # type: ignore[import-untyped]
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -279,7 +279,7 @@ def flip(value: bytes, bit: int) -> bytes:
     return bytes(out)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(leaf_in_tree())
 def test_inclusion_matches_rfc_and_pymerkle(case: tuple[int, int]) -> None:
     index, n = case
@@ -289,7 +289,7 @@ def test_inclusion_matches_rfc_and_pymerkle(case: tuple[int, int]) -> None:
     assert verify_inclusion(leaf_hash(DATA[index]), index, n, proof, mth(0, n))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(size_pair())
 def test_consistency_matches_rfc_and_pymerkle(case: tuple[int, int]) -> None:
     m, n = case
@@ -308,7 +308,7 @@ def test_consistency_matches_rfc_and_pymerkle(case: tuple[int, int]) -> None:
             assert any(h in path for path in siblings)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(leaf_in_tree(), st.integers(0, 10**6))
 def test_inclusion_tampering_fails(case: tuple[int, int], bit: int) -> None:
     index, n = case
@@ -333,7 +333,7 @@ def test_inclusion_tampering_fails(case: tuple[int, int], bit: int) -> None:
         assert verify_inclusion(leaf, index, other, proof, r) == same
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(size_pair(), st.integers(0, 10**6))
 def test_consistency_tampering_fails(case: tuple[int, int], bit: int) -> None:
     m, n = case

@@ -279,7 +279,7 @@ def test_checkpoint_fields_are_checked() -> None:
 
 
 printable = st.text(
-    st.characters(blacklist_categories=("Cs",), blacklist_characters="\n", min_codepoint=0x20),
+    st.characters(exclude_categories=["Cs"], exclude_characters="\n", min_codepoint=0x20),
     min_size=1,
 )
 
