@@ -273,3 +273,21 @@ def test_checkpoints_are_timestamped_and_checked_offline(
 def test_timestamp_without_a_tsa_says_how_to_configure_one(logged: Path) -> None:
     r = run("log", "timestamp", archive=logged)
     assert r.exit_code == 2 and "[custody]" in r.output
+
+
+def test_consistency_between_checkpoints_is_provable_offline(logged: Path, tmp_path: Path) -> None:
+    out = tmp_path / "c.proof"
+    r = run("log", "consistency", "-o", out, archive=logged)
+    assert r.exit_code == 0, r.output
+    key = logged / "keys" / "log.pub"
+    r = run("verify-proof", out, "--key", key)
+    assert r.exit_code == 0 and "VERIFIED" in r.stdout, r.output
+    # swap the two checkpoints' roots: the proof no longer holds
+    text = out.read_text()
+    lines = text.split("\n")
+    proof_line = next(i for i, line in enumerate(lines) if i > 1 and line and "+" not in line)
+    lines[proof_line] = "A" * 43 + "="
+    out.write_text("\n".join(lines))
+    r = run("verify-proof", out, "--key", key, "--json")
+    assert r.exit_code == 3
+    assert "its history was changed" in json.loads(r.stdout)["problems"][0]

@@ -10,6 +10,8 @@ import click
 from dhakira.cli.common import open_archive
 from dhakira.cli.output import Bars, emit_json, json_option
 from dhakira.custody.audit import verify_log
+from dhakira.custody.consistency import HEADER as CONSISTENCY_HEADER
+from dhakira.custody.consistency import check_consistency
 from dhakira.custody.log import verifier
 from dhakira.custody.note import NoteError
 from dhakira.custody.proofcheck import check_proof
@@ -60,6 +62,39 @@ def prove(ctx: click.Context, item: str, output: Path | None, as_json: bool) -> 
     else:
         click.echo(f"wrote {path}: {events} events of item {sha[:12]}")
         click.echo(f'check it with: dhakira verify-proof {path} --key "$(dhakira log key)"')
+
+
+@log.command()
+@json_option
+@click.pass_context
+def checkpoints(ctx: click.Context, as_json: bool) -> None:
+    """List the signed checkpoints."""
+    with open_archive(ctx, readonly=True) as archive:
+        cps = archive.log.checkpoints()
+    if as_json:
+        emit_json([c.as_json() for c in cps])
+        return
+    for c in cps:
+        click.echo(f"#{c.id:<5} {c.size:>10} events  {c.created_at}  {c.key.split('+')[1]}")
+
+
+@log.command()
+@click.argument("old", type=int, required=False)
+@click.argument("new", type=int, required=False)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="consistency.proof",
+    show_default=True,
+)
+@click.pass_context
+def consistency(ctx: click.Context, old: int | None, new: int | None, output: Path) -> None:
+    """Prove that checkpoint NEW contains checkpoint OLD (default: the first and the latest)."""
+    with open_archive(ctx, readonly=True) as archive:
+        text = archive.log.consistency(old, new)
+    output.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {output}: check it with dhakira verify-proof {output} --key PUBKEY")
 
 
 @log.command(name="verify")
@@ -190,6 +225,20 @@ def verify_proof(ctx: click.Context, proof: Path, key_: str, as_json: bool) -> N
         text = proof.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise click.FileError(str(proof), f"cannot read it: {exc}") from exc
+    if text.startswith(CONSISTENCY_HEADER):
+        ok, problems, old, new = check_consistency(text, vkey)
+        if as_json:
+            emit_json({"ok": ok, "problems": problems, "old_size": old, "new_size": new})
+        else:
+            for p in problems:
+                click.echo(p, err=True)
+            if ok:
+                click.echo(
+                    f"VERIFIED: the log of {new} events contains the log of {old}, unchanged"
+                )
+            else:
+                click.echo("NOT VERIFIED", err=True)
+        ctx.exit(0 if ok else 3)
     report = check_proof(text, vkey)
     if as_json:
         emit_json(

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from dhakira.catalog.catalog import Catalog
 from dhakira.custody import merkle
+from dhakira.custody.consistency import format_consistency
 from dhakira.custody.note import Checkpoint, NoteError, Signer, Verifier
 from dhakira.custody.proofcheck import format_proof
 from dhakira.custody.timestamp import (
@@ -232,8 +233,24 @@ class CustodyLog:
         ]
         return format_proof(sha256, cp.key, events, cp.size, cp.note)
 
-    def consistency(self, old: int, new: int) -> list[bytes]:
-        return merkle.consistency_proof(DbNodes(self.catalog.conn), old, new)
+    def consistency(self, old_id: int | None = None, new_id: int | None = None) -> str:
+        """A consistency file between two checkpoints (default: the first and the latest)."""
+        cps = {c.id: c for c in self.checkpoints()}
+        if not cps:
+            raise ItemNotFound("the log has no checkpoints yet: run `dhakira log checkpoint`")
+        old = cps.get(old_id if old_id is not None else min(cps))
+        new = cps.get(new_id if new_id is not None else max(cps))
+        if old is None or new is None:
+            raise ItemNotFound(f"no such checkpoint: `dhakira log checkpoints` lists {sorted(cps)}")
+        if old.size > new.size:
+            old, new = new, old
+        if old.key != new.key:
+            raise SigningKeyError(
+                "the two checkpoints are signed by different keys (the key was rotated"
+                " between them): choose checkpoints signed by the same key"
+            )
+        proof = merkle.consistency_proof(DbNodes(self.catalog.conn), old.size, new.size)
+        return format_consistency(new.key, proof, old.note, new.note)
 
     # -- timestamps ---------------------------------------------------------------------------
     def timestamp(
