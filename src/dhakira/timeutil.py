@@ -6,9 +6,10 @@ import datetime as dt
 
 
 def utcnow() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat is several times faster than strftime, and this runs once per event
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def from_epoch_ns(ns: int) -> str:
-    t = dt.datetime.fromtimestamp(ns / 1e9, dt.UTC)
-    return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    t = dt.datetime.fromtimestamp(ns / 1e9, dt.UTC).replace(tzinfo=None)
+    return t.isoformat(timespec="microseconds") + "Z"

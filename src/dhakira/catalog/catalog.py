@@ -26,8 +26,14 @@ from dhakira.timeutil import utcnow
 MIN_SHORT = 6
 
 
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
+
 def canonical_json(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """Sorted keys, UTF-8, no insignificant whitespace, no NaN: the form events are hashed in."""
+    return _CANONICAL.encode(obj)
 
 
 def actor() -> str:
