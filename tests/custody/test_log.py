@@ -190,6 +190,7 @@ def test_rewriting_the_whole_tree_breaks_the_signed_checkpoints(logged: Path) ->
         leaf = merkle.leaf_hash(b.encode())
         conn.execute("UPDATE events SET leaf = ? WHERE seq = ?", (leaf, seq))
         app.append(leaf)
+    app.flush()
     conn.execute("COMMIT")
     conn.close()
     assert _custody_log  # the same backfill a migration would run

@@ -49,8 +49,11 @@ class Catalog:
         self.path = path
         self.conn = connect(path, readonly=readonly)
         self.actor = actor()
+        self._actor_json = _CANONICAL.encode(self.actor)
+        self._tool_json = f'"tool":"dhakira","tool_version":{_CANONICAL.encode(__version__)}'
         self._names: dict[tuple[str, str], int] = {}
         self.log = tree.Appender(self.conn)
+        self._events: list[tuple[int, str, str, str | None, str, bytes]] = []  # to be written
 
     def close(self) -> None:
         self.conn.close()
@@ -61,36 +64,42 @@ class Catalog:
             with transaction(self.conn) as c:
                 self.log.sync()  # another process may have appended since our last write
                 yield c
+                self.flush_events()
         except BaseException:
             self.log.forget()
+            self._events = []
             self._names.clear()
             raise
 
+    def flush_events(self) -> None:
+        """Write buffered events and tree nodes (done before every commit)."""
+        if self._events:
+            self.conn.executemany(
+                "INSERT INTO events(seq, at, type, item_sha256, body, leaf)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                self._events,
+            )
+            self._events = []
+        self.log.flush()
+
     # -- events -------------------------------------------------------------------------------
     def event(self, type_: str, item_sha256: str | None, **params: Any) -> int:
+        """Append an event (written at commit). Its body is canonical JSON of
+        {actor, at, item, params, tool, tool_version, type}, assembled here in key order
+        (``canonical_json`` of the same dict gives the same text: tested, and checked by
+        ``log verify``)."""
         at = utcnow()
-        body = {
-            "type": type_,
-            "at": at,
-            "actor": self.actor,
-            "tool": "dhakira",
-            "tool_version": __version__,
-            "item": item_sha256,
-            "params": params,
-        }
-        text = canonical_json(body)
-        leaf = tree.leaf_hash(text.encode("utf-8"))
-        cur = self.conn.execute(
-            "INSERT INTO events(at, type, item_sha256, body, leaf) VALUES (?, ?, ?, ?, ?)",
-            (at, type_, item_sha256, text, leaf),
+        item = "null" if item_sha256 is None else f'"{item_sha256}"'
+        text = (
+            f'{{"actor":{self._actor_json},"at":"{at}","item":{item},'
+            f'"params":{_CANONICAL.encode(params)},{self._tool_json},'
+            f'"type":{_CANONICAL.encode(type_)}}}'
         )
-        if cur.lastrowid != self.log.size + 1:
-            raise tree.LogCorrupt(
-                f"event {cur.lastrowid} does not follow the log's size {self.log.size}:"
-                " run `dhakira log verify`"
-            )
+        leaf = tree.leaf_hash(text.encode("utf-8"))
+        seq = self.log.size + 1  # explicit: a clash with an existing seq fails the transaction
+        self._events.append((seq, at, type_, item_sha256, text, leaf))
         self.log.append(leaf)
-        return cur.lastrowid
+        return seq
 
     # -- names --------------------------------------------------------------------------------
     def _name_id(self, table: str, name: str) -> int:

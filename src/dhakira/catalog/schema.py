@@ -65,6 +65,7 @@ def _custody_log(conn: sqlite3.Connection) -> None:
         leaf = tree.leaf_hash(body.encode("utf-8"))
         conn.execute("UPDATE events SET leaf = ? WHERE seq = ?", (leaf, seq))
         appender.append(leaf)
+    appender.flush()
 
 
 MIGRATIONS: list[Migration] = [
@@ -159,4 +160,29 @@ MIGRATIONS: list[Migration] = [
     CREATE INDEX events_item ON events(item_sha256);
     """,
     _custody_log,
+    # 3 — extracted text and the full-text index
+    """
+    CREATE TABLE texts (                -- text extracted from an item, rebuildable
+        item_id INTEGER PRIMARY KEY REFERENCES items(id),
+        tool TEXT NOT NULL,
+        tool_version TEXT NOT NULL,
+        text TEXT NOT NULL,
+        languages TEXT NOT NULL,        -- comma-separated: ar,en
+        ocr INTEGER NOT NULL,
+        pages INTEGER,
+        error TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE search_docs (          -- what was indexed for an item, in its original form
+        item_id INTEGER PRIMARY KEY REFERENCES items(id),
+        text TEXT NOT NULL,
+        languages TEXT NOT NULL,
+        indexed_at TEXT NOT NULL
+    );
+    CREATE VIRTUAL TABLE search_fts USING fts5(  -- rowid = items.id
+        norm, stem, names,              -- normalised text, light stems, name keys
+        tokenize='unicode61 remove_diacritics 2'
+    );
+    CREATE TABLE search_dirty (item_id INTEGER PRIMARY KEY);
+    """,
 ]

@@ -67,9 +67,11 @@ class Appender:
         self.nodes = DbNodes(conn)
         self.size = -1
         self.edge: list[tuple[int, bytes]] = []  # (level, hash), largest subtree first
+        self.pending: list[tuple[int, int, bytes]] = []  # nodes not yet written
 
     def sync(self) -> None:
         """Reload the right edge if the log changed under us (or was never loaded)."""
+        self.flush()
         size = self.nodes.size()
         if size == self.size:
             return
@@ -83,6 +85,15 @@ class Appender:
 
     def forget(self) -> None:
         self.size = -1
+        self.pending = []
+
+    def flush(self) -> None:
+        """Write the nodes computed since the last flush (before the transaction commits)."""
+        if self.pending:
+            self.conn.executemany(
+                "INSERT INTO merkle_nodes(level, idx, hash) VALUES (?, ?, ?)", self.pending
+            )
+            self.pending = []
 
     def append(self, leaf: bytes) -> None:
         """Account for the leaf just stored as event ``self.size + 1``."""
@@ -92,10 +103,7 @@ class Appender:
             _, left = self.edge.pop()
             current = node_hash(left, current)
             level += 1
-            self.conn.execute(
-                "INSERT INTO merkle_nodes(level, idx, hash) VALUES (?, ?, ?)",
-                (level, (index + 1 >> level) - 1, current),
-            )
+            self.pending.append((level, (index + 1 >> level) - 1, current))
         self.edge.append((level, current))
         self.size += 1
 
