@@ -14,7 +14,8 @@ fi
 # Debian packages: tool -> package
 declare -A NEED=(
   [ffmpeg]=ffmpeg [ffprobe]=ffmpeg [exiftool]=libimage-exiftool-perl
-  [pdftotext]=poppler-utils [file]=file
+  [pdftotext]=poppler-utils [pdftoppm]=poppler-utils [file]=file [openssl]=openssl
+  [tesseract]=tesseract-ocr [fc-list]=fontconfig
 )
 missing=()
 for tool in "${!NEED[@]}"; do
@@ -23,6 +24,17 @@ done
 # libmagic (python-magic's library)
 if ! ldconfig -p 2>/dev/null | grep -q 'libmagic\.so\.1'; then missing+=(libmagic1); fi
 "$PY" -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+# OCR languages, and Arabic fonts (tests render Arabic text to OCR it)
+if command -v tesseract >/dev/null 2>&1; then
+  langs=$(tesseract --list-langs 2>/dev/null)
+  grep -qx ara <<<"$langs" || missing+=(tesseract-ocr-ara)
+  grep -qx eng <<<"$langs" || missing+=(tesseract-ocr-eng)
+else
+  missing+=(tesseract-ocr-ara tesseract-ocr-eng)
+fi
+if ! fc-list 2>/dev/null | grep -qi "Noto Naskh Arabic"; then
+  missing+=(fonts-noto-core fonts-kacst fonts-hosny-amiri)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
