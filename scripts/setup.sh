@@ -35,6 +35,9 @@ fi
 if ! fc-list 2>/dev/null | grep -qi "Noto Naskh Arabic"; then
   missing+=(fonts-noto-core fonts-kacst fonts-hosny-amiri)
 fi
+fc-list 2>/dev/null | grep -qi "DejaVu Sans" || missing+=(fonts-dejavu-core)
+# Pillow shapes Arabic with raqm, which loads the system's FriBiDi
+ldconfig -p 2>/dev/null | grep -q 'libfribidi\.so\.0' || missing+=(libfribidi0)
 if [ ${#missing[@]} -gt 0 ]; then
   pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
