@@ -218,6 +218,8 @@ class Catalog:
             )
             return int(known.fetchone()[0]), False
         contribution_id = int(row[0])
+        # a new name, contributor or note changes what the item is found by
+        self.conn.execute("INSERT OR IGNORE INTO search_dirty(item_id) VALUES (?)", (item_id,))
         self.event(
             "contribution.recorded",
             sha256,

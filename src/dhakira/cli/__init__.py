@@ -19,6 +19,7 @@ from dhakira.cli import (
     items_cmd,
     log_cmd,
     rebuild_cmd,
+    search_cmd,
 )
 from dhakira.errors import DhakiraError
 
@@ -53,7 +54,7 @@ def cli(ctx: click.Context, archive_path: str | None) -> None:
     ctx.obj = archive_path
 
 
-for module in (init_cmd, add_cmd, items_cmd, fsck_cmd, rebuild_cmd, log_cmd, demo_cmd):
+for module in (init_cmd, add_cmd, items_cmd, search_cmd, fsck_cmd, rebuild_cmd, log_cmd, demo_cmd):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -12,6 +12,7 @@ from dhakira.ingest.add import AddOptions, AddSummary, Ingest
 from dhakira.ingest.containers import Limits
 from dhakira.ingest.derive import Deriver, derive_pending
 from dhakira.progress import Quiet
+from dhakira.search.index import index_pending
 
 
 @click.command()
@@ -78,6 +79,7 @@ def add(
         finally:
             if deriver is not None:
                 deriver.close()
+        index_pending(archive.catalog.conn, progress)  # make the new items findable
         archive.log.checkpoint()  # sign the tree that now holds this batch
     failed = any(s.errors for s in summaries)
     if as_json:

@@ -15,6 +15,7 @@ from dhakira.demo import build_demo
 from dhakira.ingest.add import AddOptions, Ingest
 from dhakira.ingest.derive import Deriver
 from dhakira.progress import Quiet
+from dhakira.search.index import index_pending
 
 
 @click.command()
@@ -49,6 +50,7 @@ def demo(ctx: click.Context, dest: Path, as_json: bool) -> None:
             deriver.finish()
         finally:
             deriver.close()
+        index_pending(archive.catalog.conn, progress)
         archive.log.checkpoint()
     if as_json:
         emit_json(

@@ -6,8 +6,14 @@ import click
 
 from dhakira.cli.common import open_archive
 from dhakira.cli.output import Bars, emit_json, json_option
-from dhakira.ingest.derive import derive_pending, forget_properties, renormalise
+from dhakira.ingest.derive import (
+    derive_pending,
+    extract_pending,
+    forget_properties,
+    renormalise,
+)
 from dhakira.progress import Quiet
+from dhakira.search.index import index_pending
 
 
 @click.command()
@@ -27,6 +33,7 @@ def rebuild(ctx: click.Context, rerun_tools: bool, as_json: bool) -> None:
             n = derive_pending(archive, progress)
         else:
             n = renormalise(archive, progress) + derive_pending(archive, progress)
+        index_pending(archive.catalog.conn, progress)
         archive.log.checkpoint()
     if as_json:
         emit_json({"items": n, "rerun_tools": rerun_tools})
@@ -34,4 +41,21 @@ def rebuild(ctx: click.Context, rerun_tools: bool, as_json: bool) -> None:
         click.echo(f"rebuilt metadata for {n} items")
 
 
-COMMANDS = [rebuild]
+@click.command()
+@click.option("--again", is_flag=True, help="Extract the text of every item again (slow).")
+@json_option
+@click.pass_context
+def extract(ctx: click.Context, again: bool, as_json: bool) -> None:
+    """Extract text (PDF text layer, OCR of images and scans, HTML, DOCX) for search."""
+    progress = Quiet() if as_json else Bars()
+    with open_archive(ctx) as archive, archive.writing():
+        n = extract_pending(archive, progress, again=again)
+        indexed = index_pending(archive.catalog.conn, progress)
+        archive.log.checkpoint()
+    if as_json:
+        emit_json({"extracted": n, "indexed": indexed})
+    else:
+        click.echo(f"extracted text from {n} items; {indexed} items re-indexed")
+
+
+COMMANDS = [rebuild, extract]

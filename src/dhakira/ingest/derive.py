@@ -22,25 +22,21 @@ from dhakira.media import (
     Properties,
     ToolOutput,
     extract,
+    media_kind,
     normalise,
 )
 from dhakira.progress import Progress
+from dhakira.search.index import mark_dirty
+from dhakira.text import EXTRACTOR_VERSION, Extracted, extract_text
+from dhakira.text.extract import text_kind
 from dhakira.timeutil import utcnow
 
 CHUNK = 16
-# Types no tool knows more about than their bytes: recorded with empty properties at once.
-_TOOLED = (
-    "image/",
-    "video/",
-    "audio/",
-    "application/pdf",
-    "application/vnd.",
-    "application/msword",
-)
 
 
 def needs_tools(mime: str) -> bool:
-    return mime.startswith(_TOOLED)
+    """Whether a media tool or a text extractor knows more about this type than its bytes."""
+    return media_kind(mime) is not None or text_kind(mime) is not None
 
 
 @dataclass(frozen=True)
@@ -49,6 +45,7 @@ class Job:
     sha256: str
     mime: str
     path: str  # os.fsdecode'd path of the blob (blob names are ASCII)
+    text_only: bool = False  # `dhakira extract`: the text, not the media metadata
 
 
 @dataclass(frozen=True)
@@ -57,6 +54,8 @@ class Result:
     sha256: str
     outputs: list[ToolOutput]
     properties: Properties
+    text: Extracted | None = None
+    text_only: bool = False
 
 
 def run_jobs(jobs: Sequence[Job]) -> list[Result]:
@@ -64,8 +63,12 @@ def run_jobs(jobs: Sequence[Job]) -> list[Result]:
     exiftool running (``shared_exiftool``); a missing tool is an error on each item."""
     out = []
     for job in jobs:
-        outputs = extract(Path(job.path), job.mime)
-        out.append(Result(job.item_id, job.sha256, outputs, normalise(job.mime, outputs)))
+        path = Path(job.path)
+        media = not job.text_only and media_kind(job.mime) is not None
+        outputs = extract(path, job.mime) if media else []
+        text = extract_text(path, job.mime) if text_kind(job.mime) is not None else None
+        props = normalise(job.mime, outputs)
+        out.append(Result(job.item_id, job.sha256, outputs, props, text, job.text_only))
     return out
 
 
@@ -85,6 +88,17 @@ class Deriver:
         self._futures: list[tuple[Future[list[Result]], int]] = []
         self._queued: list[Job] = []
         self.done = 0
+
+    def submit_text(self, rows: Sequence[tuple[int, str, str]]) -> None:
+        """Items (id, sha256, mime) whose text is to be extracted (again)."""
+        self._queued += [
+            Job(item_id, sha, mime, str(self.archive.store.path(sha)), text_only=True)
+            for item_id, sha, mime in rows
+            if text_kind(mime) is not None
+        ]
+        while len(self._queued) >= CHUNK:
+            self._send(self._queued[:CHUNK])
+            del self._queued[:CHUNK]
 
     def submit(self, rows: Sequence[tuple[int, str, str]]) -> None:
         """Items (id, sha256, mime) that have no metadata yet."""
@@ -159,6 +173,11 @@ def save(archive: Archive, result: Result) -> None:
     """Record one item's tool outputs and normalised properties (inside a transaction)."""
     conn = archive.catalog.conn
     now = utcnow()
+    if result.text_only:
+        if result.text is not None:
+            save_text(archive, result.item_id, result.sha256, result.text)
+            mark_dirty(conn, [result.item_id])
+        return
     for o in result.outputs:
         conn.execute(
             "INSERT OR REPLACE INTO tool_outputs(item_id, tool, tool_version, raw, error,"
@@ -173,6 +192,9 @@ def save(archive: Archive, result: Result) -> None:
             ),
         )
     write_properties(archive, result.item_id, result.properties, result.outputs)
+    if result.text is not None:
+        save_text(archive, result.item_id, result.sha256, result.text)
+    mark_dirty(conn, [result.item_id])
     if result.outputs:
         archive.catalog.event(
             "metadata.extracted",
@@ -181,6 +203,36 @@ def save(archive: Archive, result: Result) -> None:
             errors={o.tool: o.error for o in result.outputs if o.error},
             normaliser_version=NORMALISER_VERSION,
         )
+
+
+def save_text(archive: Archive, item_id: int, sha256: str, t: Extracted) -> None:
+    archive.catalog.conn.execute(
+        "INSERT OR REPLACE INTO texts(item_id, tool, tool_version, text, languages, ocr, pages,"
+        " error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            item_id,
+            t.tool,
+            f"{t.version}/{EXTRACTOR_VERSION}",
+            t.text,
+            ",".join(t.languages),
+            int(t.ocr),
+            t.pages,
+            t.error,
+            utcnow(),
+        ),
+    )
+    archive.catalog.event(
+        "text.extracted",
+        sha256,
+        tool=t.tool,
+        tool_version=t.version,
+        extractor_version=EXTRACTOR_VERSION,
+        characters=len(t.text),
+        languages=list(t.languages),
+        ocr=t.ocr,
+        pages=t.pages,
+        error=t.error,
+    )
 
 
 def write_properties(
@@ -195,6 +247,23 @@ def write_properties(
         f" VALUES ({', '.join('?' * len(values))})",
         values,
     )
+
+
+def extract_pending(
+    archive: Archive, progress: Progress, *, again: bool = False, workers: int | None = None
+) -> int:
+    """Extract the text of every item that has none yet (``again``: of every item)."""
+    rows = archive.catalog.conn.execute(
+        "SELECT i.id, i.sha256, i.mime FROM items i"
+        + ("" if again else " LEFT JOIN texts t ON t.item_id = i.id WHERE t.item_id IS NULL")
+        + " ORDER BY i.id"
+    ).fetchall()
+    deriver = Deriver(archive, progress, workers)
+    try:
+        deriver.submit_text([(r["id"], r["sha256"], r["mime"]) for r in rows])
+        return deriver.finish()
+    finally:
+        deriver.close()
 
 
 def renormalise(archive: Archive, progress: Progress) -> int:

@@ -1,0 +1,1 @@
+"""Search text handling: Arabic normalisation and stemming, transliteration keys, query parsing."""
