@@ -4,7 +4,8 @@
 
 Generates real JPEG photos with EXIF (Pillow) and H.264+AAC videos (ffmpeg), ingests them
 with `--no-metadata`, then times `derive_pending` (exiftool + Pillow for images; ffprobe +
-exiftool for videos) with 1 worker and with one worker per core.
+exiftool for videos) with 1 worker and with one worker per core. OCR is off here: it is
+text extraction, measured by tests/text and quoted per image in docs/search.md.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def timed_derive(archive_path: Path, workers: int) -> float:
     with Archive.open(archive_path) as archive:
         forget_properties(archive)
         start = time.perf_counter()
-        derive_pending(archive, Quiet(), workers=workers)
+        derive_pending(archive, Quiet(), workers=workers, ocr=False)
         return time.perf_counter() - start
 
 

@@ -37,6 +37,11 @@ from dhakira.search.index import index_pending
     help="Largest compression ratio accepted for a member over 1 MiB.",
 )
 @click.option("--no-metadata", is_flag=True, help="Skip metadata extraction (run it later).")
+@click.option(
+    "--no-ocr",
+    is_flag=True,
+    help="Do not OCR images and scans now (about 0.5 s each); `dhakira extract --again` can later.",
+)
 @json_option
 @click.pass_context
 def add(
@@ -50,6 +55,7 @@ def add(
     max_expanded: int,
     max_ratio: float,
     no_metadata: bool,
+    no_ocr: bool,
     as_json: bool,
 ) -> None:
     """Preserve files, folders (recursively) and zip/tar archives from one contributor.
@@ -68,14 +74,14 @@ def add(
     progress = Quiet() if as_json else Bars()
     summaries: list[AddSummary] = []
     with open_archive(ctx) as archive, archive.writing():
-        deriver = None if no_metadata else Deriver(archive, progress)
+        deriver = None if no_metadata else Deriver(archive, progress, ocr=not no_ocr)
         try:
             for path in paths:
                 ingest = Ingest(archive, options, progress, deriver)
                 summaries.append(ingest.run(os.path.abspath(path)))
             derived = 0
             if deriver is not None:  # what is in flight, then anything left by an earlier run
-                derived = deriver.finish() + derive_pending(archive, progress)
+                derived = deriver.finish() + derive_pending(archive, progress, ocr=not no_ocr)
         finally:
             if deriver is not None:
                 deriver.close()

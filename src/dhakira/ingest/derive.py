@@ -46,6 +46,7 @@ class Job:
     mime: str
     path: str  # os.fsdecode'd path of the blob (blob names are ASCII)
     text_only: bool = False  # `dhakira extract`: the text, not the media metadata
+    ocr: bool = True  # read images and scanned pages with tesseract
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,8 @@ def run_jobs(jobs: Sequence[Job]) -> list[Result]:
         path = Path(job.path)
         media = not job.text_only and media_kind(job.mime) is not None
         outputs = extract(path, job.mime) if media else []
-        text = extract_text(path, job.mime) if text_kind(job.mime) is not None else None
+        wants_text = text_kind(job.mime) is not None
+        text = extract_text(path, job.mime, ocr=job.ocr) if wants_text else None
         props = normalise(job.mime, outputs)
         out.append(Result(job.item_id, job.sha256, outputs, props, text, job.text_only))
     return out
@@ -80,8 +82,11 @@ class Deriver:
     calling thread, each chunk in one transaction with its events.
     """
 
-    def __init__(self, archive: Archive, progress: Progress, workers: int | None = None) -> None:
+    def __init__(
+        self, archive: Archive, progress: Progress, workers: int | None = None, ocr: bool = True
+    ) -> None:
         self.archive = archive
+        self.ocr = ocr
         self.progress = progress
         self.workers = workers or os.cpu_count() or 1
         self._pool: ProcessPoolExecutor | None = None
@@ -92,7 +97,7 @@ class Deriver:
     def submit_text(self, rows: Sequence[tuple[int, str, str]]) -> None:
         """Items (id, sha256, mime) whose text is to be extracted (again)."""
         self._queued += [
-            Job(item_id, sha, mime, str(self.archive.store.path(sha)), text_only=True)
+            Job(item_id, sha, mime, str(self.archive.store.path(sha)), True, self.ocr)
             for item_id, sha, mime in rows
             if text_kind(mime) is not None
         ]
@@ -113,7 +118,7 @@ class Deriver:
                 )
             self.done += len(plain)
         self._queued += [
-            Job(item_id, sha, mime, str(self.archive.store.path(sha)))
+            Job(item_id, sha, mime, str(self.archive.store.path(sha)), False, self.ocr)
             for item_id, sha, mime in rows
             if needs_tools(mime)
         ]
@@ -155,13 +160,15 @@ class Deriver:
             self._pool = None
 
 
-def derive_pending(archive: Archive, progress: Progress, *, workers: int | None = None) -> int:
+def derive_pending(
+    archive: Archive, progress: Progress, *, workers: int | None = None, ocr: bool = True
+) -> int:
     """Derive metadata for every item that has none yet; return how many items were done."""
     rows = archive.catalog.conn.execute(
         "SELECT i.id, i.sha256, i.mime FROM items i LEFT JOIN properties p ON p.item_id = i.id"
         " WHERE p.item_id IS NULL ORDER BY i.id"
     ).fetchall()
-    deriver = Deriver(archive, progress, workers)
+    deriver = Deriver(archive, progress, workers, ocr)
     try:
         deriver.submit([(r["id"], r["sha256"], r["mime"]) for r in rows])
         return deriver.finish()
