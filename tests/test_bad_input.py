@@ -275,3 +275,44 @@ def test_full_disk_stops_cleanly_and_the_rerun_finishes(tmp_path: Path) -> None:
             assert list(a.store.tmp.iterdir()) == []
     finally:
         os.system(f"umount {mnt}")
+
+
+def test_links_the_user_asked_to_follow_are_read(archive: Archive, tmp_path: Path) -> None:
+    real = tmp_path / "real.txt"
+    real.write_bytes(b"through a link")
+    drive = tmp_path / "drive"
+    drive.mkdir()
+    (drive / "link.txt").symlink_to(real)
+    given = tmp_path / "given-link.txt"
+    given.symlink_to(real)
+    assert add(archive, given).errors == []  # a link typed on the command line is followed
+    s = add(archive, drive, follow_symlinks=True)
+    assert s.errors == [] and s.new_contributions == 1
+    assert contents(archive) == {sha(b"through a link")}
+
+
+def test_a_plain_gzip_is_one_item_and_no_error(archive: Archive, tmp_path: Path) -> None:
+    import gzip
+
+    g = tmp_path / "notes.txt.gz"
+    g.write_bytes(gzip.compress(b"just text, not a tar"))
+    s = add(archive, g)
+    assert s.errors == [] and contents(archive) == {sha(g.read_bytes())}
+
+
+def test_a_corrupt_tar_xz_is_one_line(archive: Archive, tmp_path: Path) -> None:
+    good = tmp_path / "x.tar.xz"
+    with tarfile.open(good, "w:xz") as tf:
+        for i in range(20):
+            data = os.urandom(5000)
+            info = tarfile.TarInfo(f"f{i}")
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    cut = tmp_path / "cut.tar.xz"
+    data = bytearray(good.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    cut.write_bytes(bytes(data))
+    s = add(archive, cut)
+    assert sha(bytes(data)) in contents(archive)  # kept, with the members read before the damage
+    assert s.errors and all(e.startswith(f"error: {cut}: ") for e in s.errors)
+    assert "the archive file itself is preserved" in s.errors[-1]

@@ -41,9 +41,11 @@ def find_root(start: Path) -> Path:
 
 
 class Archive:
-    def __init__(self, root: Path, *, readonly: bool = False) -> None:
+    def __init__(
+        self, root: Path, *, readonly: bool = False, config: dict[str, Any] | None = None
+    ) -> None:
         self.root = root
-        self.config = self._read_config(root)
+        self.config = config if config is not None else self._read_config(root)
         self.store = LocalStore(root)
         self.catalog = Catalog(root / CATALOG, readonly=readonly)
         origin = self.config.get("log_origin")
@@ -73,14 +75,16 @@ class Archive:
             )
             tmp = root / (CONFIG + ".tmp")
             tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, root / CONFIG)
         except OSError as exc:
             raise StoreError(f"cannot create the archive at {root}: {exc.strerror}") from exc
-        archive = cls(root)
+        archive = cls(root, config=tomllib.loads(text))
         with archive.catalog.transaction():
             archive.catalog.event("archive.created", None, format=FORMAT_VERSION)
         archive.log.create_key()
         archive.log.checkpoint()
+        # archive.toml last: a folder without it is not an archive, so an interrupted init
+        # leaves nothing that looks complete (remove the folder and run init again)
+        os.replace(tmp, root / CONFIG)
         return archive
 
     @classmethod

@@ -108,6 +108,8 @@ def _verify_all(
 def _damage(archive: Archive, item_id: int, sha: str, v: Verification) -> Damage:
     if v.status is Fixity.MISSING:
         detail = f"sha256 {sha}: the original is missing from the blob store"
+    elif v.status is Fixity.UNREADABLE:
+        detail = f"sha256 {sha}: the disk returned an error reading it"
     elif v.status is Fixity.TRUNCATED:
         expected = archive.catalog.conn.execute(
             "SELECT size FROM items WHERE id = ?", (item_id,)

@@ -6,6 +6,7 @@ Each command parses its options, calls the Archive, and prints text or ``--json`
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import click
@@ -33,6 +34,11 @@ class DhakiraGroup(click.Group):
         except DhakiraError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except sqlite3.Error as exc:  # the catalog itself failed: one line, not a traceback
+            full = "full" in str(exc)
+            what = "the disk is full: free space, then" if full else "the catalog failed:"
+            click.echo(f"error: {what} {exc}; run the same command again", err=True)
+            ctx.exit(74)
         except KeyboardInterrupt:
             click.echo("interrupted: run the same command again to finish the job", err=True)
             ctx.exit(130)

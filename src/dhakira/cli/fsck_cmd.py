@@ -25,7 +25,7 @@ def fsck(ctx: click.Context, sample: float | None, workers: int | None, as_json:
 
     Exits 3 if anything is wrong.
     """
-    with open_archive(ctx) as archive:
+    with open_archive(ctx) as archive, archive.writing():  # no add half-way through
         report = run_fsck(archive, Quiet() if as_json else Bars(), sample=sample, workers=workers)
         archive.log.checkpoint()  # sign the tree that now holds the fixity results
     if as_json:

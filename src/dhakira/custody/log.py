@@ -104,7 +104,11 @@ class CustodyLog:
             raise SigningKeyError(f"the signing key {path} is damaged: {exc}") from exc
 
     def vkey(self) -> str:
-        return self.signer().vkey
+        """The current verifier key (read without touching the private key)."""
+        row = self.catalog.conn.execute(
+            "SELECT vkey FROM log_keys WHERE retired_at IS NULL ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        return str(row[0]) if row else self.signer().vkey
 
     def keys(self) -> list[tuple[str, str, str | None]]:
         return [

@@ -26,7 +26,14 @@ import magic
 
 from dhakira.archive import Archive
 from dhakira.errors import StoreError
-from dhakira.ingest.containers import BadContainer, Limits, Member, is_container, members
+from dhakira.ingest.containers import (
+    BadContainer,
+    Limits,
+    Member,
+    NotATar,
+    is_container,
+    members,
+)
 from dhakira.ingest.derive import Deriver
 from dhakira.ingest.discover import Found, Problem, walk
 from dhakira.names import basename, display
@@ -255,7 +262,8 @@ class Ingest:
         """Copy one file into the store (runs in a worker thread: no shared state here)."""
         path = f.path
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+            nofollow = 0 if f.via_link else os.O_NOFOLLOW  # links only when asked for
+            fd = os.open(path, os.O_RDONLY | nofollow | os.O_NONBLOCK | os.O_CLOEXEC)
         except FileNotFoundError:
             return None, [Problem(path, "vanished before it could be read")]
         except OSError as exc:
@@ -331,6 +339,8 @@ class Ingest:
                     pending = self._read_member(container, prefix, m)
                     if pending is not None:
                         yield pending
+        except NotATar:
+            return
         except BadContainer as exc:
             self._problem(
                 Problem(

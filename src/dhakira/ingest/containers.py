@@ -15,6 +15,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from lzma import LZMAError
 from typing import IO
 
 from dhakira.errors import InputError
@@ -59,6 +60,16 @@ class Refused:
 
 class BadContainer(InputError):
     pass
+
+
+class NotATar(BadContainer):
+    """A lone .gz/.xz/.bz2: nothing to expand, and nothing wrong."""
+
+
+def mime_is_compressed(f: IO[bytes]) -> bool:
+    f.seek(0)
+    head = f.read(6)
+    return head.startswith((b"\x1f\x8b", b"BZh", b"\xfd7zXZ"))
 
 
 def is_container(mime: str) -> bool:
@@ -138,7 +149,9 @@ def _zip_members(f: IO[bytes], limits: Limits) -> Iterator[Member | Refused]:
 def _tar_members(f: IO[bytes], compressed_size: int, limits: Limits) -> Iterator[Member | Refused]:
     try:
         tf = tarfile.open(fileobj=f, mode="r:*", encoding="utf-8", errors="surrogateescape")
-    except (tarfile.TarError, OSError, EOFError) as exc:
+    except (tarfile.TarError, OSError, EOFError, zlib.error, LZMAError) as exc:
+        if mime_is_compressed(f):
+            raise NotATar("a compressed file, not a tar: kept as one item") from exc
         raise BadContainer(f"cannot read the tar (truncated or corrupt?): {exc}") from exc
     count = total = 0
     budget = max(limits.max_ratio * max(compressed_size, 1), 1 << 20)
@@ -170,5 +183,5 @@ def _tar_members(f: IO[bytes], compressed_size: int, limits: Limits) -> Iterator
                 return stream
 
             yield Member(raw, info.size, from_epoch_ns(int(info.mtime * 1e9)), opener, info.size)
-    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+    except (tarfile.TarError, OSError, EOFError, zlib.error, LZMAError) as exc:
         raise BadContainer(f"the tar is truncated or corrupt: {exc}") from exc

@@ -21,6 +21,7 @@ class Found:
     path: bytes
     size: int
     mtime_ns: int
+    via_link: bool = False  # reached through a symbolic link the user asked to follow
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,8 @@ def walk(root: bytes, *, follow_symlinks: bool = False) -> Iterator[Found | Prob
     except OSError as exc:
         yield Problem(root, f"cannot read: {exc.strerror}")
         return
-    if stat.S_ISLNK(st.st_mode):
+    linked = stat.S_ISLNK(st.st_mode)
+    if linked:
         # The path the user typed is a link: that is an explicit request to follow it.
         try:
             st = os.stat(root)
@@ -66,7 +68,7 @@ def walk(root: bytes, *, follow_symlinks: bool = False) -> Iterator[Found | Prob
     if stat.S_ISDIR(st.st_mode):
         yield from _walk_dir(root, follow_symlinks, {(st.st_dev, st.st_ino)})
     elif stat.S_ISREG(st.st_mode):
-        yield Found(root, st.st_size, st.st_mtime_ns)
+        yield Found(root, st.st_size, st.st_mtime_ns, linked)
     else:
         yield Problem(root, f"{_not_regular(st.st_mode)}: skipped", error=False)
 
@@ -110,6 +112,6 @@ def _walk_dir(
             visited.add(key)
             yield from _walk_dir(path, follow, visited)
         elif stat.S_ISREG(st.st_mode):
-            yield Found(path, st.st_size, st.st_mtime_ns)
+            yield Found(path, st.st_size, st.st_mtime_ns, entry.is_symlink())
         else:
             yield Problem(path, f"{_not_regular(st.st_mode)}: skipped", error=False)

@@ -144,6 +144,8 @@ def search(
     marks: tuple[str, str] = ("[", "]"),
 ) -> Results:
     q = parse(text)
+    if q.sort:  # sort: in the query wins over the option
+        sort = {"oldest": "date"}.get(q.sort, q.sort)
     total_sql = ""
     match = match_expression(dataclasses.replace(q, excluded=()))
     excluded = (
@@ -165,7 +167,7 @@ def search(
             + (
                 " LEFT JOIN properties pr ON pr.item_id = i.id"
                 " LEFT JOIN search_docs d ON d.item_id = i.id"
-                if where or sort == "date"
+                if where or sort != "relevance"
                 else ""
             )
         )
@@ -192,7 +194,9 @@ def search(
         total_sql = f"SELECT count(*) {every}{cond}"
     score = "m.score" if match is not None else "0.0"
     order = (
-        "pr.captured_at IS NULL, pr.captured_at, i.id"
+        "pr.captured_at IS NULL, pr.captured_at DESC, i.id DESC"
+        if sort == "newest"
+        else "pr.captured_at IS NULL, pr.captured_at, i.id"
         if sort == "date"
         else (f"{score}, i.id" if match is not None else "i.id DESC")
     )

@@ -30,6 +30,7 @@ class Fixity(enum.Enum):
     MISSING = "missing"
     CORRUPT = "corrupt"  # the bytes no longer hash to the digest
     TRUNCATED = "truncated"  # shorter (or longer) than recorded: a special case of corrupt
+    UNREADABLE = "unreadable"  # the disk returned an error reading it
 
 
 @dataclass(frozen=True)
