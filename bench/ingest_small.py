@@ -26,6 +26,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--files", type=int, default=20_000)
     ap.add_argument("--dir", help="where to work (default: .bench/ on the project's disk)")
+    ap.add_argument(
+        "--no-metadata",
+        action="store_true",
+        help="preserve and record only (add --no-metadata): no metadata, no text",
+    )
     args = ap.parse_args()
     if args.dir:
         os.environ["DHAKIRA_BENCH_DIR"] = args.dir
@@ -64,7 +69,10 @@ def main() -> None:
             else:
                 archive = root / f"archive-{r}"
                 timed([*DHAKIRA, "init", archive])
-                ours.append(timed([*DHAKIRA, "-A", archive, "add", src, "--contributor", "b"]))
+                flags = ["--no-metadata"] if args.no_metadata else []
+                ours.append(
+                    timed([*DHAKIRA, "-A", archive, "add", src, "--contributor", "b", *flags])
+                )
                 cleanup(archive)
         b, t = statistics.median(base), statistics.median(ours)
         print(f"data: {args.files} files, {total / 1e6:.0f} MB (2-50 KB each, ~10% duplicates)")

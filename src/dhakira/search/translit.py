@@ -394,7 +394,7 @@ def skeleton(text: str) -> str:
 
 
 @cache
-def _gazetteer_index() -> tuple[dict[tuple[str, ...], str], int]:
+def _gazetteer_index() -> tuple[dict[tuple[str, ...], str], int, frozenset[str]]:
     index: dict[tuple[str, ...], str] = {}
     longest = 1
     for slug, names in GAZETTEER.items():
@@ -403,7 +403,8 @@ def _gazetteer_index() -> tuple[dict[tuple[str, ...], str], int]:
             if forms and all(forms):
                 index.setdefault(forms, slug)
                 longest = max(longest, len(forms))
-    return index, longest
+    firsts = frozenset(forms[0] for forms in index)  # where a name can start: checked first
+    return index, longest, firsts
 
 
 def _gazetteer_matches(
@@ -415,12 +416,15 @@ def _gazetteer_matches(
     Ghouta and Ghouta). With ``capitals`` (documents), a name in Latin letters must begin with
     a capital, so that "home" is not taken for Hama.
     """
-    index, longest = _gazetteer_index()
+    index, longest, firsts = _gazetteer_index()
     infos = [_word(w) for w in words]
     forms = [w.form for w in infos]
     i = 0
     while i < len(forms):
         arabic, alt = infos[i].arabic, infos[i].alt
+        if forms[i] not in firsts and alt not in firsts:  # no name starts here: most words
+            i += 1
+            continue
         size = 0
         if arabic or capitals is None or capitals[i]:
             for size in range(min(longest, len(forms) - i), 0, -1):
