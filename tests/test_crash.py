@@ -119,14 +119,15 @@ def test_kill_9_at_random_moments_then_rerun_completes(tmp_path: Path) -> None:
             subprocess.run(["rm", "-rf", str(archive)], check=True)
             subprocess.run([sys.executable, "-m", "dhakira", "init", str(archive)], check=True)
         proc = start_add(archive, drive)
-        time.sleep(rng.uniform(0.2, full * 1.05))
+        # re-runs have less left to do than the first run: aim inside the shorter window
+        time.sleep(rng.uniform(0.15, full * (0.9 if attempt % 4 == 0 else 0.5)))
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
             killed_mid_work += 1
         proc.wait()
         check_consistent(archive)
         assert snapshot(archive) <= expected
-    assert killed_mid_work >= KILLS // 2
+    assert killed_mid_work >= KILLS // 2, f"only {killed_mid_work} kills landed mid-work"
 
     proc = start_add(archive, drive)
     assert proc.wait() == 0
