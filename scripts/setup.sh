@@ -22,7 +22,9 @@ for tool in "${!NEED[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("${NEED[$tool]}")
 done
 # libmagic (python-magic's library)
-if ! ldconfig -p 2>/dev/null | grep -q 'libmagic\.so\.1'; then missing+=(libmagic1); fi
+# (here-strings, not pipes: with pipefail, grep -q closing early makes a pipe "fail")
+libs=$(ldconfig -p 2>/dev/null || true)
+grep -q 'libmagic\.so\.1' <<<"$libs" || missing+=(libmagic1)
 "$PY" -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 # OCR languages, and Arabic fonts (tests render Arabic text to OCR it)
 if command -v tesseract >/dev/null 2>&1; then
@@ -32,12 +34,11 @@ if command -v tesseract >/dev/null 2>&1; then
 else
   missing+=(tesseract-ocr-ara tesseract-ocr-eng)
 fi
-if ! fc-list 2>/dev/null | grep -qi "Noto Naskh Arabic"; then
-  missing+=(fonts-noto-core fonts-kacst fonts-hosny-amiri)
-fi
-fc-list 2>/dev/null | grep -qi "DejaVu Sans" || missing+=(fonts-dejavu-core)
+fonts=$(fc-list 2>/dev/null || true)
+grep -qi "Noto Naskh Arabic" <<<"$fonts" || missing+=(fonts-noto-core fonts-kacst fonts-hosny-amiri)
+grep -qi "DejaVu Sans" <<<"$fonts" || missing+=(fonts-dejavu-core)
 # Pillow shapes Arabic with raqm, which loads the system's FriBiDi
-ldconfig -p 2>/dev/null | grep -q 'libfribidi\.so\.0' || missing+=(libfribidi0)
+grep -q 'libfribidi\.so\.0' <<<"$libs" || missing+=(libfribidi0)
 if [ ${#missing[@]} -gt 0 ]; then
   pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -64,11 +65,16 @@ def demo(ctx: click.Context, dest: Path, as_json: bool) -> None:
     click.echo(f"\n$ dhakira -A {dest / 'archive'} stats")
     ctx.find_root().obj = str(dest / "archive")
     ctx.invoke(stats, as_json=False)
+    me = os.path.relpath(sys.argv[0]) if sys.argv and os.sep in sys.argv[0] else "dhakira"
+    a = f"{me} -A {dest / 'archive'}"
     click.echo(
         f"\nThe demo archive is in {dest / 'archive'}. Try:\n"
-        f"  dhakira -A {dest / 'archive'} ls\n"
-        f"  dhakira -A {dest / 'archive'} show ITEM\n"
-        f"  dhakira -A {dest / 'archive'} fsck"
+        f"  {a} ls\n"
+        f"  {a} show ITEM                 every contribution and all metadata\n"
+        f"  {a} search دوما               also Douma, Duma, type:video, captured:2018-04\n"
+        f"  {a} fsck                      re-hash every original\n"
+        f"  {a} log prove ITEM -o item.proof   a proof anyone can check offline:\n"
+        f"  {me} verify-proof item.proof --key {dest / 'archive' / 'keys' / 'log.pub'}"
     )
 
 
