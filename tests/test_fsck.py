@@ -103,3 +103,35 @@ def test_sample_checks_the_oldest_checked_first(filled: tuple[Path, dict[str, by
     assert events == 6
     stats = json.loads(run("stats", "--json", archive=root).stdout)
     assert stats["fixity_checked"] == 6 and stats["fixity_problems"] == 0
+
+
+def test_a_good_copy_mends_damaged_and_missing_originals(
+    filled: tuple[Path, dict[str, bytes]],
+) -> None:
+    root, files = filled
+    bad_digest, bad = blob(root, files["doc-1.bin"])
+    gone_digest, gone = blob(root, files["doc-2.bin"])
+    bad.chmod(0o644)
+    bad.write_bytes(b"rotten" + files["doc-1.bin"][6:])
+    gone.unlink()
+    assert run("fsck", archive=root).exit_code == 3
+    # a contributor hands over their copies again
+    copies = root.parent / "copies"
+    copies.mkdir()
+    (copies / "one.bin").write_bytes(files["doc-1.bin"])
+    (copies / "two.bin").write_bytes(files["doc-2.bin"])
+    r = run("add", copies, "--contributor", "Layla", archive=root)
+    assert r.exit_code == 0, r.output
+    assert f"repaired: {copies}/one.bin" in r.stderr
+    assert f"restored: {copies}/two.bin" in r.stderr
+    assert bad.read_bytes() == files["doc-1.bin"] and gone.read_bytes() == files["doc-2.bin"]
+    assert run("fsck", archive=root).exit_code == 0
+    with Archive.open(root) as a:
+        kinds = dict(
+            a.catalog.conn.execute(
+                "SELECT item_sha256, type FROM events"
+                " WHERE type IN ('blob.repaired', 'blob.restored')"
+            ).fetchall()
+        )
+    assert kinds == {bad_digest: "blob.repaired", gone_digest: "blob.restored"}
+    assert json.loads(run("log", "verify", "--json", archive=root).stdout)["ok"]

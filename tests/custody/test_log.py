@@ -292,3 +292,34 @@ def test_consistency_between_checkpoints_is_provable_offline(logged: Path, tmp_p
     r = run("verify-proof", out, "--key", key, "--json")
     assert r.exit_code == 3
     assert "its history was changed" in json.loads(r.stdout)["problems"][0]
+
+
+def test_an_interrupted_rotation_is_completed_with_the_old_keys_checkpoint(logged: Path) -> None:
+    from dhakira.custody.note import Signer
+
+    with Archive.open(logged) as archive:
+        old = archive.log.signer()
+        new = Signer.generate(archive.log.origin)
+        # what rotate_key had done when it was killed: new key written, event committed
+        archive.log._write_key(new, "log.key.new")
+        with archive.catalog.transaction():
+            archive.catalog.conn.execute("UPDATE log_keys SET retired_at = 'x'")
+            archive.log._remember_key(new.vkey)
+            from dhakira.custody.log import rotation_statement
+
+            sig = old.sign(rotation_statement(archive.log.origin, new.vkey))
+            import base64
+
+            archive.catalog.event(
+                "key.rotated",
+                None,
+                old=old.vkey,
+                new=new.vkey,
+                endorsement=base64.b64encode(sig).decode(),
+            )
+    assert run("fsck", archive=logged).exit_code == 0  # the next writer finishes the job
+    assert run("log", "key", archive=logged).stdout.strip() == new.vkey
+    with Archive.open(logged) as archive:
+        keys = [c.key for c in archive.log.checkpoints()]
+    assert keys[-2:] == [old.vkey, new.vkey]
+    assert verify(logged)["ok"]

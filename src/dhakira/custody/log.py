@@ -148,6 +148,17 @@ class CustodyLog:
         if active is None:  # the rotation never reached the catalog: forget it
             pending.unlink()
             return
+        # the old key must sign the tree holding the hand-over before it is let go (a rotation
+        # interrupted between its event and that checkpoint is completed here)
+        old = Signer.from_skey((self.keys_dir / KEY_FILE).read_text(encoding="ascii").strip())
+        handover = self.catalog.conn.execute(
+            "SELECT max(seq) FROM events WHERE type = 'key.rotated'"
+        ).fetchone()[0]
+        signed = self.catalog.conn.execute(
+            "SELECT 1 FROM checkpoints WHERE key = ? AND size >= ?", (old.vkey, handover or 0)
+        ).fetchone()
+        if old.vkey != signer.vkey and signed is None:
+            self._checkpoint_with(old)
         os.replace(pending, self.keys_dir / KEY_FILE)
         self._write_public(signer)
 

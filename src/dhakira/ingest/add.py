@@ -40,7 +40,7 @@ from dhakira.names import basename, display
 from dhakira.progress import Progress
 from dhakira.store.base import Staged
 from dhakira.store.local import LimitExceeded
-from dhakira.timeutil import from_epoch_ns
+from dhakira.timeutil import from_epoch_ns, utcnow
 
 GROUP_FILES = 512
 GROUP_BYTES = 256 << 20
@@ -106,6 +106,9 @@ class _Pending:
     depth: int
     parent: _Pending | None = None
     contribution_id: int | None = None
+    item_id: int = 0
+    item_was_known: bool = False
+    staged_used: bool = False  # consumed by a repair: not to be committed
 
     @property
     def display_path(self) -> str:
@@ -203,8 +206,24 @@ class Ingest:
         """Make a group durable, then record it; then expand the archives in it."""
         if not group:
             return
+        damaged = self._damaged({p.staged.digest for p in group})
+        mended: dict[str, str] = {}
         try:
-            self.store.commit([p.staged for p in group])
+            for p in group:  # a good copy of an original that fsck found damaged: mend it
+                d = p.staged.digest
+                if d in damaged and d not in mended:
+                    how = "repaired" if self.store.exists(d) else "restored"
+                    if self.store.repair(p.staged):
+                        mended[d] = how
+                    p.staged_used = True
+            todo = [p for p in group if not p.staged_used]
+            created = dict(
+                zip(
+                    (p.staged.token for p in todo),
+                    self.store.commit([p.staged for p in todo]),
+                    strict=True,
+                )
+            )
         except BaseException:
             for p in group:
                 self.store.discard(p.staged)
@@ -213,6 +232,9 @@ class Ingest:
             with self.catalog.transaction():
                 for p in group:
                     self._record(p)
+                    restored = created.get(p.staged.token) and p.item_was_known
+                    if p.staged.digest in mended or restored:
+                        self._mended(p, mended.pop(p.staged.digest, "restored"))
         except BaseException:
             self._new = []
             raise
@@ -224,11 +246,48 @@ class Ingest:
             if is_container(p.mime) and p.depth < self.opts.limits.max_depth:
                 self._preserve_all(self._expand(p))
 
+    def _damaged(self, digests: set[str]) -> set[str]:
+        """Which of these originals fsck last found missing, damaged or unreadable."""
+        if not digests:
+            return set()
+        marks = ",".join("?" * len(digests))
+        return {
+            r[0]
+            for r in self.catalog.conn.execute(
+                "SELECT i.sha256 FROM items i JOIN fixity f ON f.item_id = i.id"
+                f" WHERE f.last_status != 'ok' AND i.sha256 IN ({marks})",
+                list(digests),
+            )
+        }
+
+    def _mended(self, p: _Pending, how: str) -> None:
+        """A missing or damaged original was put back from a contributor's good copy."""
+        now = utcnow()
+        self.catalog.conn.execute(
+            "UPDATE fixity SET last_status = 'ok', last_checked_at = ?, last_ok_at = ?"
+            " WHERE item_id = ?",
+            (now, now, p.item_id),
+        )
+        self.catalog.event(
+            f"blob.{how}",
+            p.staged.digest,
+            size=p.staged.size,
+            source=p.display_path,
+            batch=self.summary.batch,
+        )
+        self.summary.warnings.append(
+            f"{how}: {p.display_path}: the stored original of"
+            f" {p.staged.digest[:12]} was {'damaged' if how == 'repaired' else 'missing'}"
+            " and is whole again from this copy"
+        )
+        self.progress.problem(self.summary.warnings[-1], error=False)
+
     def _record(self, p: _Pending) -> None:
         s = self.summary
         item_id, new_item = self.catalog.add_item(
             p.staged.digest, p.staged.size, p.mime, MIME_TOOL, s.batch
         )
+        p.item_id, p.item_was_known = item_id, not new_item
         contribution_id, new = self.catalog.add_contribution(
             item_id=item_id,
             sha256=p.staged.digest,

@@ -206,6 +206,27 @@ class LocalStore:
             finally:
                 os.close(fd)
 
+    def repair(self, staged: Staged) -> bool:
+        """Replace a damaged stored copy with verified staged bytes of the same digest.
+
+        The only case in which a stored name is written again: its bytes no longer match
+        their address, and ``staged`` (hashed while copied) does. True if repaired; otherwise
+        the staged copy is discarded and the stored one left alone."""
+        final = self.path(staged.digest)
+        if self.verify(staged.digest, staged.size).status is Fixity.OK:
+            self.discard(staged)
+            return False
+        tmp_path = self.tmp / staged.token
+        try:
+            self._fsync_temps([staged])
+            os.chmod(tmp_path, 0o444)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp_path, final)
+            _fsync_dir(final.parent)
+        except OSError as exc:
+            raise _io_error(exc, "repairing an original") from exc
+        return True
+
     def put(self, stream: IO[bytes]) -> tuple[Staged, bool]:
         s = self.stage(stream)
         return s, self.commit([s])[0]
