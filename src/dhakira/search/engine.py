@@ -146,7 +146,6 @@ def search(
     q = parse(text)
     if q.sort:  # sort: in the query wins over the option
         sort = {"oldest": "date"}.get(q.sort, q.sort)
-    total_sql = ""
     match = match_expression(dataclasses.replace(q, excluded=()))
     excluded = (
         match_expression(dataclasses.replace(q, terms=tuple((t,) for t in q.excluded), excluded=()))
@@ -154,56 +153,53 @@ def search(
         else None
     )
     where, args = _filters(q)
-    base = (
-        "FROM items i LEFT JOIN properties pr ON pr.item_id = i.id"
-        " LEFT JOIN search_docs d ON d.item_id = i.id"
-    )
-    if match is not None:
-        # bm25 costs a few microseconds per match: for very common queries, rank among the
-        # RANK_WINDOW most recent matches (counts and facets still cover every match)
-        base = (
-            "FROM (SELECT rowid AS id, bm25(search_fts, 4.0, 2.0, 1.5) AS score FROM search_fts"
-            " WHERE search_fts MATCH ? ORDER BY rowid DESC LIMIT ?) m JOIN items i ON i.id = m.id"
-            + (
-                " LEFT JOIN properties pr ON pr.item_id = i.id"
-                " LEFT JOIN search_docs d ON d.item_id = i.id"
-                if where or sort != "relevance"
-                else ""
-            )
-        )
-        every = (
-            "FROM (SELECT rowid AS id FROM search_fts WHERE search_fts MATCH ?) m"
-            " JOIN items i ON i.id = m.id LEFT JOIN properties pr ON pr.item_id = i.id"
-            " LEFT JOIN search_docs d ON d.item_id = i.id"
-        )
-        if not where:  # counting needs no join
-            total_sql = "SELECT count(*) FROM search_fts WHERE search_fts MATCH ?"
-        window = RANK_WINDOW if not (where or excluded) and sort == "relevance" else -1
-        page_args = [match, window, *args]
-        args = [match, *args]
-    else:
-        every, page_args = base, list(args)
     if excluded:  # the same forms as a positive match: -Douma also drops دوما
         where.append("i.id NOT IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?)")
         args.append(excluded)
-        page_args.append(excluded)
-        if match is None:
-            every = base
     cond = (" WHERE " + " AND ".join(where)) if where else ""
-    if where or match is None:
-        total_sql = f"SELECT count(*) {every}{cond}"
-    score = "m.score" if match is not None else "0.0"
-    order = (
+    joins = (
+        " LEFT JOIN properties pr ON pr.item_id = i.id LEFT JOIN search_docs d ON d.item_id = i.id"
+    )
+    by_date = (
         "pr.captured_at IS NULL, pr.captured_at DESC, i.id DESC"
         if sort == "newest"
         else "pr.captured_at IS NULL, pr.captured_at, i.id"
-        if sort == "date"
-        else (f"{score}, i.id" if match is not None else "i.id DESC")
     )
-    page = conn.execute(
-        f"SELECT i.id, {score} AS score {base}{cond} ORDER BY {order} LIMIT ? OFFSET ?",
-        [*page_args, limit, offset],
-    ).fetchall()
+    if match is not None:
+        every = (
+            "FROM (SELECT rowid AS id FROM search_fts WHERE search_fts MATCH ?) m"
+            f" JOIN items i ON i.id = m.id{joins}"
+        )
+        count_args = [match, *args]
+        total_sql = (
+            f"SELECT count(*) {every}{cond}"
+            if where
+            else "SELECT count(*) FROM search_fts WHERE search_fts MATCH ?"
+        )
+        if sort == "relevance":
+            # bm25 costs microseconds per match: rank among the RANK_WINDOW most recently
+            # added matches that pass the filters (the total and the facets count them all)
+            inner = (
+                "SELECT search_fts.rowid AS id, bm25(search_fts, 4.0, 2.0, 1.5) AS score"
+                " FROM search_fts"
+                + (f" JOIN items i ON i.id = search_fts.rowid{joins}" if where else "")
+                + " WHERE search_fts MATCH ?"
+                + ("".join(f" AND {w}" for w in where))
+                + " ORDER BY search_fts.rowid DESC LIMIT ?"
+            )
+            page_sql = f"SELECT id, score FROM ({inner}) ORDER BY score, id LIMIT ? OFFSET ?"
+            page_args = [match, *args, RANK_WINDOW, limit, offset]
+        else:
+            page_sql = f"SELECT i.id, 0.0 {every}{cond} ORDER BY {by_date} LIMIT ? OFFSET ?"
+            page_args = [match, *args, limit, offset]
+    else:
+        every = f"FROM items i{joins}"
+        count_args = list(args)
+        total_sql = f"SELECT count(*) {every}{cond}"
+        order = by_date if sort != "relevance" else "i.id DESC"
+        page_sql = f"SELECT i.id, 0.0 {every}{cond} ORDER BY {order} LIMIT ? OFFSET ?"
+        page_args = [*args, limit, offset]
+    page = conn.execute(page_sql, page_args).fetchall()
     details = {
         r[0]: r
         for r in conn.execute(
@@ -215,7 +211,7 @@ def search(
         )
     }
     rows = [(*details[i][:4], s, details[i][4]) for i, s in page]
-    total = conn.execute(total_sql, args).fetchone()[0]
+    total = conn.execute(total_sql, count_args).fetchone()[0]
     words = _highlight_forms(q)
     hits = [
         Hit(
@@ -231,7 +227,7 @@ def search(
     ]
     result = Results(text, total, hits)
     if facets:
-        result.facets = _facets(conn, every, cond, args)
+        result.facets = _facets(conn, every, cond, count_args)
     return result
 
 
