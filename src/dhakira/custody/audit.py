@@ -167,10 +167,11 @@ def _check_checkpoint(
     keys: _Keys,
     report: LogReport,
 ) -> None:
-    ident, size, root, note, key = cp
-    assert isinstance(size, int)
+    ident, size, stored_root, note, key = cp
+    assert isinstance(size, int) and isinstance(stored_root, bytes | memoryview)
+    root = bytes(stored_root)
     where = f"checkpoint #{ident} (size {size})"
-    if bytes(root) != _root(edge):  # type: ignore[arg-type]
+    if root != _root(edge):
         report.bad(
             None,
             f"{where}: the events do not add up to its signed root: an event"
@@ -184,5 +185,5 @@ def _check_checkpoint(
     except NoteError as exc:
         report.bad(None, f"{where}: signature does not verify: {exc}")
         return
-    if signed.size != size or signed.root != bytes(root):  # type: ignore[arg-type]
+    if signed.size != size or signed.root != root:
         report.bad(None, f"{where}: the signed note does not match the stored size and root")

@@ -45,6 +45,7 @@ from dhakira.timeutil import from_epoch_ns, utcnow
 GROUP_FILES = 512
 GROUP_BYTES = 256 << 20
 READ_AHEAD = 64  # files read ahead of the one being recorded, so readers never wait
+# python-magic has no type hints for version(); it returns libmagic's version number
 MIME_TOOL = f"libmagic {magic.version()}"  # type: ignore[no-untyped-call]
 
 

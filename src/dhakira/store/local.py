@@ -112,6 +112,7 @@ class LocalStore:
             raise _io_error(exc, "creating a temporary file") from exc
         try:
             while True:
+                # typeshed's IO[bytes] lacks readinto; every stream given here has it
                 n = stream.readinto(view)  # type: ignore[attr-defined]
                 if not n:
                     break
