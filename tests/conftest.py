@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -48,11 +49,11 @@ def run(*args: str | bytes | os.PathLike[str], archive: Path | None = None) -> R
 
 
 def run_process(
-    *args: str | bytes | os.PathLike[str], archive: Path | None = None, **kw: object
+    *args: str | bytes | os.PathLike[str], archive: Path | None = None, **kw: Any
 ) -> subprocess.CompletedProcess[str]:
     """Run the real `dhakira` program in a subprocess."""
     argv: list[str | bytes] = [sys.executable, "-m", "dhakira"]
     if archive is not None:
         argv += ["-A", os.fsencode(archive)]
     argv += [a if isinstance(a, bytes) else os.fsencode(a) for a in args]
-    return subprocess.run(argv, capture_output=True, text=True, check=False, **kw)  # type: ignore[call-overload, no-any-return]
+    return subprocess.run(argv, capture_output=True, text=True, check=False, **kw)

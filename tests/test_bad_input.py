@@ -13,6 +13,7 @@ import threading
 import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.conftest import run, run_process
@@ -24,9 +25,9 @@ from dhakira.ingest.discover import Found
 from dhakira.progress import Quiet
 
 
-def add(archive: Archive, path: bytes | Path, **kw: object) -> AddSummary:
+def add(archive: Archive, path: bytes | Path, **kw: Any) -> AddSummary:
     with archive.writing():
-        return Ingest(archive, AddOptions("tester", **kw), Quiet()).run(os.fsencode(path))  # type: ignore[arg-type]
+        return Ingest(archive, AddOptions("tester", **kw), Quiet()).run(os.fsencode(path))
 
 
 def contents(archive: Archive) -> set[str]:

@@ -15,9 +15,11 @@ import json
 import sqlite3
 from dataclasses import dataclass, field
 
+from dhakira.catalog.catalog import canonical_json
 from dhakira.custody.log import rotation_statement
 from dhakira.custody.merkle import leaf_hash, node_hash
 from dhakira.custody.note import Checkpoint, NoteError, Verifier
+from dhakira.custody.tree import edge_root
 from dhakira.progress import Progress
 
 MAX_PROBLEMS = 50
@@ -48,10 +50,6 @@ class LogReport:
             "first_bad_index": self.first_bad_index,
             "problems": self.problems,
         }
-
-
-def _canonical(obj: object) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 class _Keys:
@@ -109,7 +107,7 @@ def verify_log(conn: sqlite3.Connection, progress: Progress) -> LogReport:
                 leaf = leaf_hash(data)
                 try:
                     event = json.loads(body)
-                    canonical = _canonical(event) == body
+                    canonical = canonical_json(event) == body
                 except ValueError:
                     event, canonical = {}, False
                 if not canonical:
@@ -154,13 +152,6 @@ def verify_log(conn: sqlite3.Connection, progress: Progress) -> LogReport:
     return report
 
 
-def _root(edge: list[tuple[int, bytes]]) -> bytes:
-    current = edge[-1][1]
-    for _, left in reversed(edge[:-1]):
-        current = node_hash(left, current)
-    return current
-
-
 def _check_checkpoint(
     cp: sqlite3.Row | tuple[object, ...],
     edge: list[tuple[int, bytes]],
@@ -171,7 +162,7 @@ def _check_checkpoint(
     assert isinstance(size, int) and isinstance(stored_root, bytes | memoryview)
     root = bytes(stored_root)
     where = f"checkpoint #{ident} (size {size})"
-    if root != _root(edge):
+    if root != edge_root(edge):
         report.bad(
             None,
             f"{where}: the events do not add up to its signed root: an event"

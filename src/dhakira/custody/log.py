@@ -312,15 +312,6 @@ class CustodyLog:
             )
         return out
 
-    def timestamps(self, checkpoint_id: int) -> list[tuple[str, bytes, str]]:
-        return [
-            (r[0], bytes(r[1]), r[2])
-            for r in self.catalog.conn.execute(
-                "SELECT tsa_url, token, gen_time FROM timestamps WHERE checkpoint_id = ?",
-                (checkpoint_id,),
-            )
-        ]
-
 
 def _record(r: sqlite3.Row) -> CheckpointRecord:
     return CheckpointRecord(

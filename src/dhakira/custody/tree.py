@@ -17,7 +17,7 @@ import sqlite3
 from dhakira.custody.merkle import EMPTY_ROOT, leaf_hash, node_hash
 from dhakira.errors import IntegrityError
 
-__all__ = ["SCHEMA", "Appender", "DbNodes", "LogCorrupt", "leaf_hash", "node_hash"]
+__all__ = ["SCHEMA", "Appender", "DbNodes", "LogCorrupt", "edge_root", "leaf_hash", "node_hash"]
 
 SCHEMA = """
 CREATE TABLE merkle_nodes (
@@ -109,9 +109,14 @@ class Appender:
 
     def root(self) -> bytes:
         """The root hash of the whole tree as it stands."""
-        if not self.edge:
-            return EMPTY_ROOT
-        current = self.edge[-1][1]
-        for _, left in reversed(self.edge[:-1]):
-            current = node_hash(left, current)
-        return current
+        return edge_root(self.edge)
+
+
+def edge_root(edge: list[tuple[int, bytes]]) -> bytes:
+    """The root of a tree from its right edge (its complete subtrees, largest first)."""
+    if not edge:
+        return EMPTY_ROOT
+    current = edge[-1][1]
+    for _, left in reversed(edge[:-1]):
+        current = node_hash(left, current)
+    return current

@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import atexit
 import os
-import subprocess
 import threading
 
 import PIL
 import pypdf
 
 from dhakira.media.exiftool import ExifTool
+from dhakira.toolversion import probe
 
 _lock = threading.Lock()
 _shared: ExifTool | None = None
 _shared_pid = 0
-_versions: dict[str, str] = {}
 
 
 def shared_exiftool() -> ExifTool:
@@ -32,7 +31,6 @@ def shared_exiftool() -> ExifTool:
         if _shared is None or _shared_pid != os.getpid():
             _shared = ExifTool()
             _shared_pid = os.getpid()
-            _versions["exiftool"] = _shared.version
         return _shared
 
 
@@ -48,34 +46,14 @@ def close_shared_exiftool() -> None:
 atexit.register(close_shared_exiftool)
 
 
-def _probe(tool: str, command: list[str]) -> str | None:
-    found = _versions.get(tool)
-    if found is not None:
-        return found
-    try:
-        done = subprocess.run(command, capture_output=True, timeout=30, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    text = done.stdout.decode("utf-8", "replace").strip()
-    if done.returncode != 0 or not text:
-        return None
-    if tool == "ffprobe":  # "ffprobe version 5.1.6-0+deb12u1 Copyright (c) ..."
-        words = text.split()
-        if len(words) < 3 or words[1] != "version":
-            return None
-        text = words[2]
-    _versions[tool] = text
-    return text
-
-
 def exiftool_version() -> str | None:
     """exiftool's version (``"12.57"``), or ``None`` if it is not installed."""
-    return _probe("exiftool", ["exiftool", "-ver"])
+    return probe("exiftool", ["exiftool", "-ver"], r"^\s*(\S+)")
 
 
 def ffprobe_version() -> str | None:
     """ffprobe's version (``"5.1.6-0+deb12u1"``), or ``None`` if it is not installed."""
-    return _probe("ffprobe", ["ffprobe", "-version"])
+    return probe("ffprobe", ["ffprobe", "-version"], r"ffprobe version (\S+)")
 
 
 def tool_versions() -> dict[str, str | None]:

@@ -67,6 +67,8 @@ import unicodedata
 from functools import lru_cache
 from typing import NamedTuple
 
+from dhakira.text.normalise import strip_bidi
+
 __all__ = [
     "ARABIC_LETTER",
     "Forms",
@@ -82,18 +84,6 @@ __all__ = [
 ]
 
 # --------------------------------------------------------------------------- bidi
-
-_BIDI = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u061c\ufeff"
-_BIDI_TABLE = dict.fromkeys(map(ord, _BIDI))
-
-
-def strip_bidi(text: str) -> str:
-    """Remove bidirectional controls (LRM, RLM, ALM, embeddings, overrides, isolates) and BOM.
-
-    Safe for display text too: nothing else changes.
-    """
-    return text.translate(_BIDI_TABLE)
-
 
 # --------------------------------------------------------------------------- folding
 

@@ -7,13 +7,13 @@ while a worker is running is noticed.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 from collections.abc import Sequence
 
 from dhakira.text.model import EXTRACTOR_VERSION, Deadline, ExtractionError
 from dhakira.text.normalise import one_line
+from dhakira.toolversion import probe
 
 INSTALL = {
     "pdftotext": "apt-get install poppler-utils",
@@ -24,7 +24,6 @@ INSTALL = {
 OCR_LANGUAGES = ("ara", "eng")
 """Tesseract models used, in this order, when installed (``-l ara+eng``)."""
 
-_versions: dict[str, str] = {}
 _languages: list[tuple[str, ...]] = []
 
 
@@ -81,34 +80,18 @@ def tesseract_env() -> dict[str, str]:
     return dict(os.environ, OMP_THREAD_LIMIT="1")
 
 
-def _probe(tool: str, command: list[str], pattern: str) -> str | None:
-    found = _versions.get(tool)
-    if found is not None:
-        return found
-    try:
-        done = subprocess.run(command, capture_output=True, timeout=30, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    output = (done.stdout + b"\n" + done.stderr).decode("utf-8", "replace")
-    match = re.search(pattern, output)
-    if match is None:
-        return None
-    _versions[tool] = match.group(1)
-    return match.group(1)
-
-
 def pdftotext_version() -> str | None:
     """``"22.12.0"`` (``pdftotext -v`` prints it on stderr), or ``None`` if not installed."""
-    return _probe("pdftotext", ["pdftotext", "-v"], r"pdftotext version (\S+)")
+    return probe("pdftotext", ["pdftotext", "-v"], r"pdftotext version (\S+)")
 
 
 def pdftoppm_version() -> str | None:
-    return _probe("pdftoppm", ["pdftoppm", "-v"], r"pdftoppm version (\S+)")
+    return probe("pdftoppm", ["pdftoppm", "-v"], r"pdftoppm version (\S+)")
 
 
 def tesseract_version() -> str | None:
     """``"5.3.0"`` from the first line of ``tesseract --version``, or ``None``."""
-    return _probe("tesseract", ["tesseract", "--version"], r"(?m)^tesseract v?(\S+)")
+    return probe("tesseract", ["tesseract", "--version"], r"(?m)^tesseract v?(\S+)")
 
 
 def tesseract_languages() -> tuple[str, ...]:
