@@ -185,4 +185,21 @@ MIGRATIONS: list[Migration] = [
     );
     CREATE TABLE search_dirty (item_id INTEGER PRIMARY KEY);
     """,
+    # 4 — index generations, so in-memory facet codes reload only what was reindexed.
+    """
+    ALTER TABLE search_docs ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX search_docs_generation ON search_docs(generation);
+    CREATE TABLE search_state (         -- one row: the index's identity and generation
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        token TEXT NOT NULL,            -- random per catalog
+        generation INTEGER NOT NULL     -- bumped by every indexing batch
+    );
+    INSERT INTO search_state(id, token, generation) VALUES (1, lower(hex(randomblob(16))), 0);
+    CREATE TABLE search_facets_snapshot (  -- the facet codes as of a generation (numpy .npz)
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        token TEXT NOT NULL,
+        generation INTEGER NOT NULL,
+        data BLOB NOT NULL
+    );
+    """,
 ]

@@ -16,7 +16,11 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from dhakira.search.arabic import normalise, stem
+from dhakira.search.facets import for_conn as facet_index
+from dhakira.search.facets import matching_ids
 from dhakira.search.query import Query, parse, to_fts5
 from dhakira.search.translit import name_keys, query_keys
 
@@ -152,8 +156,101 @@ def search(
         if q.excluded
         else None
     )
+    # exclusions use the same forms as a positive match: -Douma also drops دوما
+    if excluded and match is not None:  # merged doclists inside FTS5: cheap
+        match, excluded = f"({match}) NOT ({excluded})", None
+    found = None
+    if sort == "relevance" and (facets or q.filters or match is None):
+        found = _in_memory(conn, q, match, excluded, limit, offset, facets)
+    if found is None:
+        found = _in_sql(conn, q, match, excluded, limit, offset, sort, facets)
+    page, total, counted = found
+    details = {
+        r[0]: r
+        for r in conn.execute(
+            "SELECT i.id, i.sha256, i.mime, pr.captured_at, d.text FROM items i"
+            " LEFT JOIN properties pr ON pr.item_id = i.id"
+            " LEFT JOIN search_docs d ON d.item_id = i.id"
+            f" WHERE i.id IN ({','.join('?' * len(page))})",
+            [r[0] for r in page],
+        )
+    }
+    words = _highlight_forms(q)
+    hits = []
+    for item_id, score in page:
+        _, sha256, mime, captured_at, doc = details[item_id]
+        hits.append(
+            Hit(
+                item_id,
+                sha256,
+                mime,
+                _first_line(doc),
+                captured_at,
+                round(-score, 4),
+                snippet(doc or "", words, marks),
+            )
+        )
+    return Results(text, total, hits, counted)
+
+
+Page = list[tuple[int, float]]
+Found = tuple[Page, int, dict[str, dict[str, int]]]
+MATCHING = "SELECT rowid AS id FROM search_fts WHERE search_fts MATCH ?"
+RANKED = (
+    "SELECT rowid, bm25(search_fts, 4.0, 2.0, 1.5) FROM search_fts WHERE search_fts MATCH ?"
+    " ORDER BY rowid DESC LIMIT ?"
+)
+
+
+def _in_memory(
+    conn: sqlite3.Connection,
+    q: Query,
+    match: str | None,
+    excluded: str | None,
+    limit: int,
+    offset: int,
+    facets: bool,
+) -> Found | None:
+    """Every match's id from FTS5 once; filters, the total and facets from the in-memory codes
+    (no join per match). None when a filter needs the catalog (then :func:`_in_sql`)."""
+    index = facet_index(conn)
+    ids = matching_ids(conn, MATCHING, [match]) if match is not None else index.indexed()
+    if excluded:
+        ids = np.setdiff1d(ids, matching_ids(conn, MATCHING, [excluded]), assume_unique=True)
+    kept = index.filter(ids, q.filters, TYPES)
+    if kept is None:
+        return None
+    counted = index.count(kept) if facets else {}
+    if match is None:  # nothing to rank by: newest first
+        return [(int(i), 0.0) for i in kept[::-1][offset : offset + limit]], len(kept), counted
+    # bm25 costs microseconds per match: rank the RANK_WINDOW most recently added matches
+    # that pass the filters — widening the window until the page is full
+    window, filtered = RANK_WINDOW, len(kept) < len(ids)
+    while True:
+        rows = conn.execute(RANKED, (match, window)).fetchall()
+        if filtered:
+            passing = np.isin(np.fromiter((r[0] for r in rows), np.int64, len(rows)), kept)
+            rows = [r for r, ok in zip(rows, passing, strict=True) if ok]
+        if len(rows) >= offset + limit or window >= len(ids):
+            break
+        window *= 4
+    rows.sort(key=lambda r: (r[1], r[0]))
+    return [(r[0], r[1]) for r in rows[offset : offset + limit]], len(kept), counted
+
+
+def _in_sql(
+    conn: sqlite3.Connection,
+    q: Query,
+    match: str | None,
+    excluded: str | None,
+    limit: int,
+    offset: int,
+    sort: str,
+    facets: bool,
+) -> Found:
+    """Filters as SQL on the catalog: date sorting, and filters the in-memory codes lack."""
     where, args = _filters(q)
-    if excluded:  # the same forms as a positive match: -Douma also drops دوما
+    if excluded:
         where.append("i.id NOT IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?)")
         args.append(excluded)
     cond = (" WHERE " + " AND ".join(where)) if where else ""
@@ -166,19 +263,9 @@ def search(
         else "pr.captured_at IS NULL, pr.captured_at, i.id"
     )
     if match is not None:
-        every = (
-            "FROM (SELECT rowid AS id FROM search_fts WHERE search_fts MATCH ?) m"
-            f" JOIN items i ON i.id = m.id{joins}"
-        )
-        count_args = [match, *args]
-        total_sql = (
-            f"SELECT count(*) {every}{cond}"
-            if where
-            else "SELECT count(*) FROM search_fts WHERE search_fts MATCH ?"
-        )
-        if sort == "relevance":
-            # bm25 costs microseconds per match: rank among the RANK_WINDOW most recently
-            # added matches that pass the filters (the total and the facets count them all)
+        every = f"FROM ({MATCHING}) m JOIN items i ON i.id = m.id{joins}"
+        every_args = [match, *args]
+        if sort == "relevance":  # as in _in_memory: the RANK_WINDOW most recent matches
             inner = (
                 "SELECT search_fts.rowid AS id, bm25(search_fts, 4.0, 2.0, 1.5) AS score"
                 " FROM search_fts"
@@ -194,74 +281,23 @@ def search(
             page_args = [match, *args, limit, offset]
     else:
         every = f"FROM items i{joins}"
-        count_args = list(args)
-        total_sql = f"SELECT count(*) {every}{cond}"
+        every_args = list(args)
         order = by_date if sort != "relevance" else "i.id DESC"
         page_sql = f"SELECT i.id, 0.0 {every}{cond} ORDER BY {order} LIMIT ? OFFSET ?"
         page_args = [*args, limit, offset]
-    page = conn.execute(page_sql, page_args).fetchall()
-    details = {
-        r[0]: r
-        for r in conn.execute(
-            "SELECT i.id, i.sha256, i.mime, pr.captured_at, d.text FROM items i"
-            " LEFT JOIN properties pr ON pr.item_id = i.id"
-            " LEFT JOIN search_docs d ON d.item_id = i.id"
-            f" WHERE i.id IN ({','.join('?' * len(page))})",
-            [r[0] for r in page],
-        )
-    }
-    rows = [(*details[i][:4], s, details[i][4]) for i, s in page]
-    total = conn.execute(total_sql, count_args).fetchone()[0]
-    words = _highlight_forms(q)
-    hits = [
-        Hit(
-            r[0],
-            r[1],
-            r[2],
-            _first_line(r[5]),
-            r[3],
-            round(-r[4], 4),
-            snippet(r[5] or "", words, marks),
-        )
-        for r in rows
-    ]
-    result = Results(text, total, hits)
-    if facets:
-        result.facets = _facets(conn, every, cond, count_args)
-    return result
+    page = [(int(r[0]), float(r[1])) for r in conn.execute(page_sql, page_args)]
+    if facets:  # every matching id once: the total is its length, facets count it in memory
+        ids = matching_ids(conn, f"SELECT i.id {every}{cond}", every_args)
+        return page, len(ids), facet_index(conn).count(ids)
+    if match is not None and not where:
+        total = conn.execute("SELECT count(*) FROM search_fts WHERE search_fts MATCH ?", [match])
+    else:
+        total = conn.execute(f"SELECT count(*) {every}{cond}", every_args)
+    return page, int(total.fetchone()[0]), {}
 
 
 def _first_line(text: str | None) -> str:
     return (text or "").split("\n", 1)[0]
-
-
-def _facets(
-    conn: sqlite3.Connection, base: str, cond: str, args: list[Any]
-) -> dict[str, dict[str, int]]:
-    ids = f"SELECT i.id {base}{cond}"
-
-    def count(sql: str) -> dict[str, int]:
-        return {str(k): n for k, n in conn.execute(sql, args) if k is not None}
-
-    return {
-        "type": count(
-            f"SELECT substr(i.mime, 1, instr(i.mime, '/') - 1) AS k, count(*) {base}{cond}"
-            " GROUP BY k ORDER BY count(*) DESC"
-        ),
-        "contributor": count(
-            f"SELECT p.name, count(DISTINCT c.item_id) FROM contributions c JOIN contributors p"
-            f" ON p.id = c.contributor_id WHERE c.item_id IN ({ids}) GROUP BY p.name"
-            " ORDER BY count(DISTINCT c.item_id) DESC LIMIT 20"
-        ),
-        "collection": count(
-            f"SELECT k.name, count(DISTINCT c.item_id) FROM contributions c JOIN collections k"
-            f" ON k.id = c.collection_id WHERE c.item_id IN ({ids}) GROUP BY k.name"
-            " ORDER BY count(DISTINCT c.item_id) DESC LIMIT 20"
-        ),
-        "year": count(
-            f"SELECT substr(pr.captured_at, 1, 4) AS y, count(*) {base}{cond} GROUP BY y ORDER BY y"
-        ),
-    }
 
 
 def _highlight_forms(q: Query) -> tuple[set[str], set[str], tuple[str, ...], set[str]]:

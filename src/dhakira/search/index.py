@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 
 from dhakira.names import display
 from dhakira.progress import Progress
+from dhakira.search import facets
 from dhakira.search.arabic import forms
 from dhakira.search.translit import name_keys
 from dhakira.timeutil import utcnow
@@ -86,6 +87,9 @@ def _unique(values: list[str]) -> list[str]:
 def index_items(conn: sqlite3.Connection, ids: Sequence[int]) -> None:
     """(Re)index these items; call inside a transaction."""
     now = utcnow()
+    generation = conn.execute(
+        "UPDATE search_state SET generation = generation + 1 WHERE id = 1 RETURNING generation"
+    ).fetchone()[0]
     docs = _fields(conn, ids)
     conn.executemany("DELETE FROM search_fts WHERE rowid = ?", [(i,) for i in ids])
     rows, kept = [], []
@@ -93,11 +97,11 @@ def index_items(conn: sqlite3.Connection, ids: Sequence[int]) -> None:
         text = "\n".join(fields)
         norm, stem = forms(text)
         rows.append((item_id, norm, stem, " ".join(name_keys(text))))
-        kept.append((item_id, text, langs, now))
+        kept.append((item_id, text, langs, now, generation))
     conn.executemany("INSERT INTO search_fts(rowid, norm, stem, names) VALUES (?, ?, ?, ?)", rows)
     conn.executemany(
-        "INSERT OR REPLACE INTO search_docs(item_id, text, languages, indexed_at)"
-        " VALUES (?, ?, ?, ?)",
+        "INSERT OR REPLACE INTO search_docs(item_id, text, languages, indexed_at, generation)"
+        " VALUES (?, ?, ?, ?, ?)",
         kept,
     )
     conn.executemany("DELETE FROM search_dirty WHERE item_id = ?", [(i,) for i in ids])
@@ -132,6 +136,7 @@ def index_pending(conn: sqlite3.Connection, progress: Progress) -> int:
             progress.advance(len(ids))
     finally:
         progress.end()
+    facets.save_snapshot(conn)
     return done
 
 
