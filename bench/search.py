@@ -142,7 +142,34 @@ class Zipf:
     not the fifth of them that the uniform corpus gives."""
 
     LETTERS_AR = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي"
-    SYLLABLES = ("ka", "ro", "mi", "sel", "tan", "ur", "bel", "dim", "os", "far", "qi", "lun")
+    SYLLABLES = tuple(
+        [
+            "ka",
+            "ro",
+            "mi",
+            "sel",
+            "tan",
+            "ur",
+            "bel",
+            "dim",
+            "os",
+            "far",
+            "qi",
+            "lun",
+            "ha",
+            "ze",
+            "vo",
+            "pra",
+            "sti",
+            "ne",
+            "gu",
+            "wal",
+            "bri",
+            "ton",
+            "ek",
+            "ay",
+        ]
+    )
 
     def __init__(self, rng: random.Random, places: list[str], words: list[str], arabic: bool):
         self.rng = rng
@@ -152,7 +179,7 @@ class Zipf:
             w = (
                 "".join(rng.choice(self.LETTERS_AR) for _ in range(rng.randrange(3, 7)))
                 if arabic
-                else "".join(rng.choice(self.SYLLABLES) for _ in range(rng.randrange(2, 4)))
+                else "".join(rng.choice(self.SYLLABLES) for _ in range(rng.randrange(2, 5)))
             )
             if w not in seen:
                 seen.add(w)

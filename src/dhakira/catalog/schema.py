@@ -202,4 +202,13 @@ MIGRATIONS: list[Migration] = [
         data BLOB NOT NULL
     );
     """,
+    # 5 — sentence embeddings for cross-lingual semantic search (optional, derived).
+    """
+    CREATE TABLE embeddings (
+        item_id INTEGER PRIMARY KEY REFERENCES items(id),
+        model TEXT NOT NULL,
+        generation INTEGER NOT NULL,    -- search_docs.generation of the text embedded
+        vector BLOB NOT NULL            -- float16 x dimensions, L2-normalised
+    );
+    """,
 ]

