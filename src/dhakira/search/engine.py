@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -142,7 +143,10 @@ def search(
     sort: str = "relevance",
     facets: bool = True,
     marks: tuple[str, str] = ("[", "]"),
+    hidden: tuple[str, Sequence[Any]] | None = None,
 ) -> Results:
+    """``hidden``: a SELECT of item ids (and its arguments) left out of the results, the total
+    and the facets — the items the viewer may not see (dhakira.access)."""
     q = parse(text)
     if q.sort:  # sort: in the query wins over the option
         sort = {"oldest": "date"}.get(q.sort, q.sort)
@@ -153,6 +157,9 @@ def search(
         else None
     )
     where, args = _filters(q)
+    if hidden is not None:
+        where.append(f"i.id NOT IN ({hidden[0]})")
+        args += hidden[1]
     if excluded:  # the same forms as a positive match: -Douma also drops دوما
         where.append("i.id NOT IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?)")
         args.append(excluded)
