@@ -99,9 +99,11 @@ class Client:
 
     def request(self, method: str, url: str, **kw: Any) -> httpx.Response:
         r = self.loop.run_until_complete(self.http.request(method, url, **kw))
-        found = re.search(r'name="csrf" value="([^"]+)"', r.text) if "html" in r.headers.get(
-            "content-type", ""
-        ) else None
+        found = (
+            re.search(r'name="csrf" value="([^"]+)"', r.text)
+            if "html" in r.headers.get("content-type", "")
+            else None
+        )
         if found:
             self.csrf = found.group(1)
         return r
