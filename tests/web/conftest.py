@@ -15,11 +15,11 @@ from typing import Any
 import httpx
 import pytest
 from PIL import Image
+from tests.conftest import require_tool, run
 
 from dhakira import access, accounts
 from dhakira.archive import Archive
 from dhakira.web.app import create_app
-from tests.conftest import require_tool, run
 
 PASSWORD = "correct horse battery"
 USERS = {"admin": "admin", "inv": "investigator", "view": "viewer", "alice": "viewer"}

@@ -6,11 +6,11 @@ import json
 from typing import Any
 
 import pytest
+from tests.conftest import run
+from tests.web.conftest import World
 
 from dhakira import accounts
 from dhakira.archive import Archive
-from tests.conftest import run
-from tests.web.conftest import World
 
 SECRET = "شهادة.txt"  # in the collection "sensitive", restricted to role:investigator
 ZEBRA = "zebracorn.txt"  # restricted to user:alice

@@ -8,9 +8,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.web.conftest import World
+
 from dhakira.archive import Archive
 from dhakira.web import media
-from tests.web.conftest import World
 
 
 def test_signed_out_sees_only_the_sign_in_page(make_client: Any, world: World) -> None:
@@ -36,8 +37,9 @@ def test_sign_in_sets_a_safe_cookie_and_sign_out_ends_the_session(make_client: A
 def test_secure_cookies_when_served_over_https(world: World) -> None:
     import asyncio
 
-    from dhakira.web.app import create_app
     from tests.web.conftest import Client
+
+    from dhakira.web.app import create_app
 
     loop = asyncio.new_event_loop()
     c = Client(create_app(world.root, secure_cookies=True), loop, "https://testserver")
