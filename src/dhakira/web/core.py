@@ -28,7 +28,7 @@ from dhakira.access import View
 from dhakira.accounts import Viewer
 from dhakira.archive import Archive
 from dhakira.errors import DhakiraError, InputError
-from dhakira.names import display
+from dhakira.web import thumbs
 from dhakira.web.i18n import DIRECTION, TABLES, from_accept_language
 
 HERE = Path(__file__).parent
@@ -65,7 +65,11 @@ class Hub:
         )
         self.env.filters["marked"] = marked
         self.env.filters["human_bytes"] = human_bytes
-        self.env.filters["display"] = lambda raw: display(bytes(raw))
+        self.env.filters["has_thumb"] = thumbs.possible
+        uploads = f"{self.root / 'uploads'}/batch-"
+        self.env.filters["shown_path"] = lambda p: (
+            "⇪ " + p[len(uploads) :].split("/", 1)[-1] if p.startswith(uploads) else p
+        )
         self.cookie_prefix = "__Host-" if secure_cookies else ""
 
     def archive(self) -> Archive:

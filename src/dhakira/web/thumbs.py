@@ -46,6 +46,13 @@ def thumbnail(root: Path, original: Path, sha256: str, mime: str) -> Path | None
             tmp.unlink()
 
 
+def possible(mime: str) -> bool:
+    """Whether an item of this type can have a thumbnail."""
+    return (mime.startswith(("image/", "video/")) and mime != "image/svg+xml") or (
+        mime == "application/pdf"
+    )
+
+
 def _make(original: Path, mime: str, dest: Path) -> bool:
     if mime.startswith("image/") and mime != "image/svg+xml":
         return _image(original, dest)
