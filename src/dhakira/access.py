@@ -30,12 +30,14 @@ from dhakira.search import engine
 from dhakira.timeutil import utcnow
 
 _GRANTED = "max(r.role IS ? OR r.user_id IS ?) = 0"
+# restricted items the viewer is not a grantee of, and every item of a restricted collection
+# the viewer is not a grantee of (the few collections first, then their items by index)
 HIDDEN_SQL = (
     "SELECT r.item_id FROM restrictions r WHERE r.item_id IS NOT NULL"
     f" GROUP BY r.item_id HAVING {_GRANTED}"
-    " UNION SELECT c.item_id FROM restrictions r"
-    " JOIN contributions c ON c.collection_id = r.collection_id"
-    f" WHERE r.collection_id IS NOT NULL GROUP BY c.item_id, r.collection_id HAVING {_GRANTED}"
+    " UNION SELECT c.item_id FROM (SELECT r.collection_id FROM restrictions r"
+    f" WHERE r.collection_id IS NOT NULL GROUP BY r.collection_id HAVING {_GRANTED}) k"
+    " JOIN contributions c ON c.collection_id = k.collection_id"
 )
 NOTHING: tuple[str, list[Any]] = ("SELECT NULL WHERE 0", [])
 
@@ -72,6 +74,7 @@ class View:
         self.conn = archive.catalog.conn
         self.hidden = hidden_items_sql(viewer)
         self.visible, self.args = visible_sql(viewer)
+        self._resolved: dict[str, sqlite3.Row] = {}  # a View lives for one request
 
     def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """``sql`` may use ``{visible}`` for the visibility condition on alias ``i``; its
@@ -82,6 +85,8 @@ class View:
     def resolve(self, ref: str) -> sqlite3.Row:
         """A visible item by SHA-256 or a unique prefix (at least 4 hex digits)."""
         ref = ref.strip().lower()
+        if ref in self._resolved:
+            return self._resolved[ref]
         if not 4 <= len(ref) <= 64 or any(c not in "0123456789abcdef" for c in ref):
             raise ItemNotFound("no such item")
         rows = self._rows(
@@ -91,6 +96,7 @@ class View:
         )
         if len(rows) != 1:  # several: a prefix too short to name one item here
             raise ItemNotFound("no such item")
+        self._resolved[ref] = self._resolved[rows[0]["sha256"]] = rows[0]
         return rows[0]
 
     def can_see(self, item_id: int) -> bool:
@@ -137,11 +143,10 @@ class View:
             display(bytes(name[0])) if name else row["sha256"][:12],
         )
 
-    def text(self, item_id: int) -> dict[str, Any] | None:
+    def text(self, sha256: str) -> dict[str, Any] | None:
         row = self.conn.execute(
-            "SELECT text, languages, ocr, tool, tool_version FROM texts t"
-            " JOIN items i ON i.id = t.item_id WHERE t.item_id = ? AND " + self.visible,
-            [item_id, *self.args],
+            "SELECT text, languages, ocr, tool, tool_version FROM texts WHERE item_id = ?",
+            (self.resolve(sha256)["id"],),
         ).fetchone()
         return dict(row) if row else None
 
@@ -187,20 +192,25 @@ class View:
         )
 
     def overview(self) -> dict[str, Any]:
-        total = self._rows("SELECT count(*), ifnull(sum(size), 0) FROM items i WHERE {visible}")[0]
-        by_type = {
-            r[0]: r[1]
-            for r in self._rows(
-                "SELECT substr(mime, 1, instr(mime, '/') - 1) AS t, count(*) FROM items i"
-                " WHERE {visible} GROUP BY t ORDER BY count(*) DESC"
+        types = self._rows(
+            "SELECT substr(mime, 1, instr(mime, '/') - 1) AS t, count(*), sum(size) FROM items i"
+            " WHERE {visible} GROUP BY t ORDER BY count(*) DESC"
+        )
+
+        def having_visible(table: str, column: str) -> int:
+            # names with at least one visible item (EXISTS stops at the first one)
+            sql = (
+                f"SELECT count(*) FROM {table} k WHERE EXISTS (SELECT 1 FROM contributions i"
+                f" WHERE i.{column} = k.id AND {visible_sql(self.viewer, 'i.item_id')[0]})"
             )
-        }
+            return int(self.conn.execute(sql, self.args).fetchone()[0])
+
         return {
-            "items": total[0],
-            "bytes": total[1],
-            "by_type": by_type,
-            "contributors": len(self.contributors()),
-            "collections": len(self.collections()),
+            "items": sum(r[1] for r in types),
+            "bytes": sum(r[2] for r in types),
+            "by_type": {r[0]: r[1] for r in types},
+            "contributors": having_visible("contributors", "contributor_id"),
+            "collections": having_visible("collections", "collection_id"),
         }
 
     def _counts(self, table: str, column: str) -> list[dict[str, Any]]:

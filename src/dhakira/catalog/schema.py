@@ -236,5 +236,6 @@ MIGRATIONS: list[Migration] = [
     );
     CREATE INDEX restrictions_item ON restrictions(item_id);
     CREATE INDEX contributions_collection ON contributions(collection_id);
+    CREATE INDEX contributions_parent ON contributions(parent_id);  -- an archive's members
     """,
 ]

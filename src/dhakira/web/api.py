@@ -48,7 +48,7 @@ def item(c: Ctx) -> Response:
     view = c.view
     row = view.resolve(c.request.path_params["sha"])
     out: dict[str, Any] = view.detail(row).as_json()
-    out["text"] = view.text(row["id"])
+    out["text"] = view.text(row["sha256"])
     out["media_url"] = f"/media/{row['sha256']}"
     out["thumbnail_url"] = f"/thumb/{row['sha256']}.jpg"
     out["proof_url"] = f"/api/items/{row['sha256']}/proof"

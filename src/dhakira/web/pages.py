@@ -144,7 +144,7 @@ def item(c: Ctx) -> Response:
         sha=row["sha256"],
         kind=kind,
         name=detail.item.name or row["sha256"][:12],
-        text=view.text(row["id"]),
+        text=view.text(row["sha256"]),
         events=events,
         near=view.near_duplicates(row["sha256"]),
         restricted=restricted,
