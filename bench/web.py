@@ -110,12 +110,18 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=100_000)
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--keep", type=Path, help="Keep the synthetic archive here; reuse it if there.")
     args = ap.parse_args()
     work = workdir("web")
-    root = Path(work) / "a"
+    root = args.keep or Path(work) / "a"
     server = None
     try:
-        shas = prepare(root, args.items)
+        if root.exists():
+            with Archive(root) as a:
+                shas = [r[0] for r in a.catalog.conn.execute("SELECT sha256 FROM items")]
+            print(f"reusing {root}: {len(shas)} items")
+        else:
+            shas = prepare(root, args.items)
         base_times = baseline(root, 3)
         port = free_port()
         server = subprocess.Popen(

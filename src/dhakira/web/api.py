@@ -34,13 +34,14 @@ def search(c: Ctx) -> Response:
     sort = c.request.query_params.get("sort", "relevance")
     if sort not in ("relevance", "newest", "date"):
         sort = "relevance"
-    results = c.view.search(
-        q,
-        limit=_int(c, "limit", 20, MAX_LIMIT),
-        offset=_int(c, "offset", 0, 10**9),
-        sort=sort,
-        facets=c.request.query_params.get("facets", "1") != "0",
-    )
+    with c.hub.search_slots:
+        results = c.view.search(
+            q,
+            limit=_int(c, "limit", 20, MAX_LIMIT),
+            offset=_int(c, "offset", 0, 10**9),
+            sort=sort,
+            facets=c.request.query_params.get("facets", "1") != "0",
+        )
     return JSONResponse(results.as_json())
 
 

@@ -9,6 +9,7 @@ goes through ``ctx.view`` (:class:`dhakira.access.View`), the one place restrict
 from __future__ import annotations
 
 import hmac
+import os
 import secrets
 import threading
 import urllib.parse
@@ -57,6 +58,9 @@ class Hub:
         Archive.open(root).close()  # migrates the catalog once, before any request
         self.root = Archive.open(root).root
         self._local = threading.local()
+        # searches are CPU-bound: at most one per core at a time, so that cheap pages (an
+        # item, an original's next range) are not queued behind a crowd of them
+        self.search_slots = threading.BoundedSemaphore(os.cpu_count() or 2)
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(HERE / "templates"),
             autoescape=True,

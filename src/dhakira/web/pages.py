@@ -92,9 +92,10 @@ def search(c: Ctx) -> Response:
         page = max(1, int(params.get("page", "1")))
     except ValueError:
         page = 1
-    results = c.view.search(
-        q, limit=PAGE, offset=(page - 1) * PAGE, sort=sort, marks=("\ue000", "\ue001")
-    )
+    with c.hub.search_slots:
+        results = c.view.search(
+            q, limit=PAGE, offset=(page - 1) * PAGE, sort=sort, marks=("\ue000", "\ue001")
+        )
 
     def refine(token: str) -> str:
         return "/search?" + urllib.parse.urlencode({"q": f"{q} {token}".strip(), "sort": sort})
