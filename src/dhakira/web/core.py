@@ -28,6 +28,7 @@ from dhakira import accounts
 from dhakira.access import View
 from dhakira.accounts import Viewer
 from dhakira.archive import Archive
+from dhakira.cli.output import human_bytes
 from dhakira.errors import DhakiraError, InputError
 from dhakira.web import thumbs
 from dhakira.web.i18n import DIRECTION, TABLES, from_accept_language
@@ -142,14 +143,6 @@ class Ctx:
 def marked(text: str) -> Markup:
     """Escape a snippet, then turn the engine's marks into <mark> elements."""
     return Markup(str(escape(text)).replace(MARKS[0], "<mark>").replace(MARKS[1], "</mark>"))
-
-
-def human_bytes(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(n) < 1000 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n} B"
 
 
 def _cookie(request: Request, hub: Hub, name: str) -> str | None:
