@@ -245,6 +245,7 @@ def test_resumable_upload_then_ingest_as_the_user(make_client: Any, world: World
     viewer = make_client("view")
     assert viewer.get("/api/search", params={"q": "pangolinword"}).json()["total"] == 1
     # viewers cannot upload
+    assert viewer.get("/upload").status_code == 403
     vh = {"X-CSRF-Token": viewer.csrf, "Content-Type": "application/json"}
     assert viewer.request("POST", "/upload/files", content=b'{"name":"a","size":1}',
                           headers=vh).status_code == 403  # fmt: skip

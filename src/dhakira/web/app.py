@@ -89,7 +89,7 @@ def create_app(root: Path, *, secure_cookies: bool = True) -> Starlette:
         page(pages.proof, "/items/{sha}/proof"),
         page(pages.collections, "/collections"),
         page(pages.contributors, "/contributors"),
-        page(lambda c: c.render("upload.html"), "/upload"),
+        page(upload.page, "/upload"),
         page(upload.finish, "/upload/finish", ("POST",), auth="api"),
         Route("/upload/files", upload_create, methods=["POST"]),
         Route("/upload/files/{id}", upload_resume, methods=["HEAD", "PATCH"]),

@@ -56,8 +56,8 @@ class Hub:
     def __init__(self, root: Path, *, secure_cookies: bool) -> None:
         self.root = root
         self.secure_cookies = secure_cookies
-        Archive.open(root).close()  # migrates the catalog once, before any request
-        self.root = Archive.open(root).root
+        with Archive.open(root) as archive:  # migrates the catalog once, before any request
+            self.root = archive.root
         self._local = threading.local()
         # searches are CPU-bound: at most one per core at a time, so that cheap pages (an
         # item, an original's next range) are not queued behind a crowd of them

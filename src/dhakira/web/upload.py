@@ -144,6 +144,11 @@ async def _append(path: Path, request: Request, room: int) -> int:
     return got
 
 
+def page(c: Ctx) -> Response:
+    _can_upload(c)
+    return c.render("upload.html")
+
+
 def finish(c: Ctx) -> Response:
     """Ingest finished uploads as one batch from the signed-in user."""
     _can_upload(c)
