@@ -266,3 +266,21 @@ def test_openapi_describes_the_api(make_client: Any) -> None:
     assert spec["openapi"].startswith("3.")
     assert {"/api/search", "/api/items/{sha}", "/api/overview"} <= set(spec["paths"])
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+
+
+def test_long_arabic_names_fit_and_abandoned_uploads_are_given_up(
+    make_client: Any, world: World
+) -> None:
+    from dhakira.web import upload
+
+    long_name = "شهادة " * 80 + ".txt"  # 484 characters, ~900 bytes of UTF-8
+    cleaned = upload._clean_name("C:\\\\Users\\\\x\\\\" + long_name)
+    assert len(cleaned.encode()) <= 200 and cleaned.startswith("شهادة")
+    c = make_client("inv")
+    h = {"X-CSRF-Token": c.csrf, "Content-Type": "application/json"}
+    old = c.request("POST", "/upload/files", content=b'{"name": "old.txt", "size": 5}', headers=h)
+    folder = world.root / "uploads" / old.json()["id"]
+    week_ago = time.time() - 8 * 86400
+    os.utime(folder / "data", (week_ago, week_ago))
+    c.request("POST", "/upload/files", content=b'{"name": "new.txt", "size": 5}', headers=h)
+    assert not folder.exists()

@@ -14,11 +14,13 @@ contributor; the events name the user as actor.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import secrets
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,7 @@ from dhakira.search.index import index_pending
 from dhakira.web.core import Ctx, Hub, NotFound, PlainError, check_csrf, context
 
 UPLOADERS = ("admin", "investigator")
+ABANDONED_AFTER = 7 * 86400
 MAX_SIZE = 64 << 30
 _ID = re.compile(r"^[0-9a-f]{32}$")
 
@@ -68,10 +71,26 @@ def _offset(folder: Path) -> int:
 
 
 def _clean_name(name: str) -> str:
+    """The last component of the name the browser gave, short enough for any file system
+    (200 bytes of UTF-8, cut at a character boundary)."""
     name = name.replace("\\", "/").rsplit("/", 1)[-1].strip().replace("\x00", "")
-    if name in ("", ".", ".."):
-        name = "upload"
-    return name[:200]
+    name = name.encode("utf-8")[:200].decode("utf-8", "ignore")
+    return "upload" if name in ("", ".", "..") else name
+
+
+def _forget_abandoned(root: Path) -> None:
+    """Uploads nobody has added to for a week are given up (their bytes removed)."""
+    cutoff = time.time() - ABANDONED_AFTER
+    with contextlib.suppress(FileNotFoundError):
+        for entry in os.scandir(root):
+            if not (_ID.match(entry.name) or entry.name.startswith("batch-")):
+                continue
+            try:  # the last byte received, else the folder's creation
+                last = os.stat(os.path.join(entry.path, "data")).st_mtime
+            except FileNotFoundError:
+                last = entry.stat().st_mtime
+            if last < cutoff:
+                shutil.rmtree(entry.path, ignore_errors=True)
 
 
 async def create(hub: Hub, request: Request) -> Response:
@@ -89,6 +108,7 @@ async def create(hub: Hub, request: Request) -> Response:
             raise InputError('send {"name": ..., "size": ...}') from exc
         if not 0 <= size <= MAX_SIZE:
             raise InputError("that file is too large")
+        _forget_abandoned(uploads(hub.root))
         ident = secrets.token_hex(16)
         folder = uploads(hub.root) / ident
         folder.mkdir(parents=True)

@@ -78,7 +78,8 @@
     while (offset < f.size) {
       const start = offset;
       try {
-        offset = await patch(url, start, f.slice(start, start + CHUNK), (n) => {
+        const size = Number(form.dataset.chunk) || CHUNK; // data-chunk: smaller pieces (tests)
+        offset = await patch(url, start, f.slice(start, start + size), (n) => {
           entry.bar.value = start + n;
           entry.pct.textContent = Math.floor((100 * (start + n)) / (f.size || 1)) + "%";
         });
