@@ -177,3 +177,23 @@ def test_sign_in_upload_search_play_and_rtl(
     page.click("button[name=lang][value=en]")  # leave the user as found
     assert not [e for e in errors if "Content Security Policy" in e], errors
     context.close()
+
+
+def test_reading_works_without_javascript(server: str, browser: Any, world: World) -> None:
+    context = browser.new_context(java_script_enabled=False, locale="ar")
+    page = context.new_page()
+    page.goto(server + "/")
+    page.fill("input[name=name]", "view")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button.primary")
+    page.wait_for_url(server + "/")
+    page.fill("input[name=q]", "دوما")
+    page.click("form.searchbar button")
+    page.wait_for_url("**/search?**")
+    assert int(page.locator("#total").inner_text()) >= 1
+    page.locator("ol.hits a.name").first.click()
+    page.wait_for_selector("h2")
+    assert "دوما" in page.locator("main").inner_text()  # its name or its text
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    shot(page, "08-no-javascript-item")
+    context.close()

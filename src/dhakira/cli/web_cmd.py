@@ -31,7 +31,9 @@ def _loopback(host: str) -> bool:
     default=None,
     help="Mark cookies Secure (HTTPS only). Default: on, except on a loopback address.",
 )
-@click.option("--workers-threads", default=40, show_default=True, help="Request threads.")
+@click.option(
+    "--threads", default=40, show_default=True, help="Requests handled at once (worker threads)."
+)
 @json_option
 @click.pass_context
 def serve(
@@ -40,7 +42,7 @@ def serve(
     host: str,
     port: int,
     secure_cookies: bool | None,
-    workers_threads: int,
+    threads: int,
     as_json: bool,
 ) -> None:
     """Serve the web archive on ARCHIVE (default: -A or the current folder).
@@ -70,7 +72,7 @@ def serve(
             )
 
     async def limit_threads() -> None:
-        anyio.to_thread.current_default_thread_limiter().total_tokens = workers_threads
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
 
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=False)
     server = uvicorn.Server(config)
