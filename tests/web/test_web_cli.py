@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 from tests.conftest import run
@@ -84,3 +85,13 @@ def test_serve_answers_and_tokens_work(tmp_path: Path) -> None:
         server.terminate()
         out, _ = server.communicate(timeout=10)
     assert f"http://127.0.0.1:{port}/" in out
+
+
+def test_thumbnails_are_rebuildable(world: Any) -> None:
+    folder = world.root / "derived" / "thumbs-v1"
+    first = json.loads(run("thumbnails", "--json", archive=world.root).output)
+    assert first["thumbnails"] >= 2  # the photo and the video's poster
+    poster = folder / world.shas["قصف دوما.mp4"][:2] / f"{world.shas['قصف دوما.mp4']}.jpg"
+    poster.unlink()
+    again = json.loads(run("thumbnails", "--again", "--json", archive=world.root).output)
+    assert again == first and poster.is_file()

@@ -10,7 +10,8 @@ import click
 from dhakira import access, accounts
 from dhakira.archive import Archive
 from dhakira.cli.common import open_archive
-from dhakira.cli.output import emit_json, json_option
+from dhakira.cli.output import Bars, emit_json, json_option
+from dhakira.progress import Quiet
 
 
 def _loopback(host: str) -> bool:
@@ -233,4 +234,42 @@ def unrestrict(ctx: click.Context, item: str | None, collection: str | None, as_
         click.echo(f"lifted the restriction of {out.get('item') or out.get('collection')}")
 
 
-COMMANDS = [serve, user, token, restrict, unrestrict]
+@click.command()
+@click.option("--again", is_flag=True, help="Forget every thumbnail and make them anew.")
+@json_option
+@click.pass_context
+def thumbnails(ctx: click.Context, again: bool, as_json: bool) -> None:
+    """Make the thumbnails and video posters the web archive shows (otherwise made on first
+    view). They are derived data: --again rebuilds them from the originals."""
+    import shutil
+
+    from dhakira.web import thumbs
+
+    progress = Quiet() if as_json else Bars()
+    made = none = 0
+    with open_archive(ctx) as archive:
+        if again:
+            shutil.rmtree(thumbs.folder(archive.root), ignore_errors=True)
+        rows = [
+            r
+            for r in archive.catalog.conn.execute("SELECT sha256, mime FROM items ORDER BY id")
+            if thumbs.possible(r["mime"])
+        ]
+        progress.begin("thumbnails", len(rows))
+        try:
+            for r in rows:
+                path = archive.store.path(r["sha256"])
+                if thumbs.thumbnail(archive.root, path, r["sha256"], r["mime"]):
+                    made += 1
+                else:
+                    none += 1
+                progress.advance()
+        finally:
+            progress.end()
+    if as_json:
+        emit_json({"thumbnails": made, "without": none})
+    else:
+        click.echo(f"{made} thumbnails ready, {none} items of which none can be made")
+
+
+COMMANDS = [serve, user, token, restrict, unrestrict, thumbnails]
