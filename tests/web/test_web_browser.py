@@ -174,7 +174,7 @@ def test_sign_in_upload_search_play_and_rtl(
     shot(page, "06-overview-rtl")
     page.goto(server + "/search?q=دوما")
     shot(page, "07-search-rtl")
-    page.click("button[name=lang][value=en]")  # leave the user as found
+    page.click("button[name=lang][value=en]")  # leave the user with a language chosen
     assert not [e for e in errors if "Content Security Policy" in e], errors
     context.close()
 
