@@ -59,6 +59,11 @@ def test_open_redirect_after_sign_in_is_refused(make_client: Any) -> None:
     r = c.post("/login", {"name": "view", "password": "correct horse battery",
                           "next": "//evil.example/"})  # fmt: skip
     assert r.headers["location"] == "/"
+    for evil in ("/\t/evil.example/", "/\\evil.example", "https://evil.example/"):
+        c.post("/logout")
+        c.get("/login")
+        r = c.post("/login", {"name": "view", "password": "correct horse battery", "next": evil})
+        assert r.headers["location"] == "/", evil
 
 
 def test_forms_without_the_csrf_token_are_refused(make_client: Any) -> None:

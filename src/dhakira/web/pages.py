@@ -20,8 +20,15 @@ PAGE = 20
 
 
 def _safe_next(value: str | None) -> str:
-    """Only a path on this site (never //host or a scheme): no open redirect."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+    """Only a path on this site (never //host, a scheme, or a control character that a browser
+    drops, turning "/<tab>/host" into //host): no open redirect."""
+    if (
+        value
+        and value.startswith("/")
+        and not value.startswith("//")
+        and "\\" not in value
+        and all(" " < ch != "\x7f" for ch in value)
+    ):
         return value
     return "/"
 

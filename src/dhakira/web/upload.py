@@ -15,6 +15,7 @@ contributor; the events name the user as actor.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import re
@@ -22,7 +23,7 @@ import secrets
 import shutil
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -34,7 +35,7 @@ from dhakira.ingest.add import AddOptions, Ingest
 from dhakira.ingest.derive import Deriver
 from dhakira.progress import Quiet
 from dhakira.search.index import index_pending
-from dhakira.web.core import Ctx, Hub, NotFound, PlainError, check_csrf, context
+from dhakira.web.core import Ctx, Hub, NotFound, PlainError, check_csrf, context, read_form
 
 UPLOADERS = ("admin", "investigator")
 ABANDONED_AFTER = 7 * 86400
@@ -94,7 +95,10 @@ def _forget_abandoned(root: Path) -> None:
 
 
 async def create(hub: Hub, request: Request) -> Response:
-    body = await request.body()
+    try:
+        body = (await read_form(request)).get("json", "")  # at most 64 KiB
+    except DhakiraError as exc:
+        return PlainError(str(exc), exc.http_status)
     c = await run_in_threadpool(context, hub, request)
     try:
         if c.viewer is None:
@@ -102,7 +106,7 @@ async def create(hub: Hub, request: Request) -> Response:
         check_csrf(c)
         _can_upload(c)
         try:
-            spec = json.loads(body or b"{}")
+            spec = json.loads(body or "{}")
             name, size = _clean_name(str(spec["name"])), int(spec["size"])
         except (ValueError, KeyError, TypeError) as exc:
             raise InputError('send {"name": ..., "size": ...}') from exc
@@ -139,28 +143,34 @@ async def resume(hub: Hub, request: Request) -> Response:
             start = int(request.headers.get("upload-offset", ""))
         except ValueError as exc:
             raise InputError("send the Upload-Offset header") from exc
-        if start != have:
-            return Response(b"", status_code=409, headers=headers)
-        got = await _append(folder / "data", request, meta["size"] - have)
+        with open(folder / "data", "ab") as f:
+            try:  # one PATCH at a time per upload: the offset is checked under the lock
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return Response(b"", status_code=409, headers=headers)
+            have = os.fstat(f.fileno()).st_size
+            headers["Upload-Offset"] = str(have)
+            if start != have:
+                return Response(b"", status_code=409, headers=headers)
+            got = await _append(f, request, meta["size"] - have)
     except DhakiraError as exc:
         return PlainError(str(exc), exc.http_status)
     headers["Upload-Offset"] = str(have + got)
     return Response(b"", status_code=204, headers=headers)
 
 
-async def _append(path: Path, request: Request, room: int) -> int:
-    """Stream the body to the end of ``path``; what arrived before a break is kept."""
+async def _append(f: BinaryIO, request: Request, room: int) -> int:
+    """Stream the body to the end of ``f``; what arrived before a break is kept."""
     got = 0
-    with open(path, "ab") as f:
-        try:
-            async for chunk in request.stream():
-                if got + len(chunk) > room:
-                    raise InputError("more bytes than the upload's size")
-                f.write(chunk)
-                got += len(chunk)
-        finally:
-            f.flush()
-            await run_in_threadpool(os.fsync, f.fileno())
+    try:
+        async for chunk in request.stream():
+            if got + len(chunk) > room:
+                raise InputError("more bytes than the upload's size")
+            f.write(chunk)
+            got += len(chunk)
+    finally:
+        f.flush()
+        await run_in_threadpool(os.fsync, f.fileno())
     return got
 
 
@@ -197,7 +207,10 @@ def finish(c: Ctx) -> Response:
                 n += 1
                 name = f"{stem} ({n}).{ext}" if dot and stem else f"{meta['name']} ({n})"
             taken.add(name)
-            os.replace(folder / "data", batch / name)
+            try:
+                os.replace(folder / "data", batch / name)
+            except FileNotFoundError as exc:
+                raise InputError(f"{meta['name']} was added already") from exc
         summary = _ingest(c, batch, collection)
         for ident in ids:
             shutil.rmtree(uploads(root) / str(ident), ignore_errors=True)
