@@ -162,3 +162,28 @@ def test_restrict_and_unrestrict_are_custody_events(world: World) -> None:
     ]
     bad = run("restrict", sha, "--to", "role:king", archive=world.root)
     assert bad.exit_code == 1 and "role:investigator" in bad.output
+
+
+def test_near_duplicates_hook_is_filtered_like_everything_else(
+    make_client: Any, world: World, monkeypatch: Any
+) -> None:
+    """When dhakira.similar is there, its near-duplicates appear on the item page, except the
+    ones the viewer may not see."""
+    import sys
+    import types
+
+    asked: list[int] = []
+
+    def near_duplicates(archive: Any, item_id: int) -> list[dict[str, Any]]:
+        asked.append(item_id)
+        return [{"sha256": world.shas[SECRET], "distance": 3},
+                {"sha256": world.shas["photo.jpg"], "distance": 5}]  # fmt: skip
+
+    fake = types.ModuleType("dhakira.similar.api")
+    fake.near_duplicates = near_duplicates
+    monkeypatch.setitem(sys.modules, "dhakira.similar.api", fake)
+    sha = world.shas["قصف دوما.mp4"]
+    viewer_page = make_client("view").get(f"/items/{sha}").text
+    assert 'id="near"' in viewer_page and asked
+    assert world.shas["photo.jpg"] in viewer_page and world.shas[SECRET] not in viewer_page
+    assert world.shas[SECRET] in make_client("inv").get(f"/items/{sha}").text
