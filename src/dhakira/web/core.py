@@ -263,6 +263,10 @@ def error_response(c: Ctx, exc: DhakiraError, *, api: bool) -> Response:
     status = exc.http_status
     if status == 404 or isinstance(exc, accounts.UserNotFound):
         status, message = 404, c.t["not_found"]
+    elif isinstance(exc, CsrfFailed):
+        message = c.t["csrf"]
+    elif isinstance(exc, Forbidden):
+        message = c.t["forbidden"]
     else:
         message = str(exc)
     if api or c.request.url.path.startswith("/api/") or c.request.method in {"PATCH", "HEAD"}:

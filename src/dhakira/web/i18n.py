@@ -98,6 +98,10 @@ MESSAGES: dict[str, tuple[str, str]] = {  # key: (English, Arabic)
         "محاولات فاشلة كثيرة. انتظر ١٥ دقيقة.",
     ),
     "forbidden": ("You may not do this.", "لا يحق لك القيام بهذا."),
+    "csrf": (
+        "The form expired or did not come from this site: reload the page and try again.",
+        "انتهت صلاحية النموذج أو لم يأتِ من هذا الموقع: أعد تحميل الصفحة وحاول مجددًا.",
+    ),
     "bytes": ("bytes", "بايت"),
     "role_admin": ("admin", "مدير"),
     "role_investigator": ("investigator", "محقق"),
