@@ -16,6 +16,7 @@ declare -A NEED=(
   [ffmpeg]=ffmpeg [ffprobe]=ffmpeg [exiftool]=libimage-exiftool-perl
   [pdftotext]=poppler-utils [pdftoppm]=poppler-utils [file]=file [openssl]=openssl
   [tesseract]=tesseract-ocr [fc-list]=fontconfig
+  [chromium]=chromium
 )
 missing=()
 for tool in "${!NEED[@]}"; do

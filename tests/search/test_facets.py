@@ -217,8 +217,11 @@ FILTERED = [
 ]
 
 
+@pytest.mark.parametrize("hidden", [None, ("SELECT id FROM items WHERE id % 7 = ?", [0])])
 @pytest.mark.parametrize("query", FILTERED)
-def test_in_memory_filters_agree_with_sql(tmp_path: Path, query: str) -> None:
+def test_in_memory_filters_agree_with_sql(
+    tmp_path: Path, query: str, hidden: tuple[str, list[int]] | None
+) -> None:
     corpus = Corpus(tmp_path / "a", seed=6)
     corpus.add_items(400)
     q = engine.parse(query)
@@ -233,8 +236,10 @@ def test_in_memory_filters_agree_with_sql(tmp_path: Path, query: str) -> None:
     if excluded and match is not None:
         match, excluded = f"({match}) NOT ({excluded})", None
     args = (corpus.conn, q, match, excluded, 1000, 0)
-    memory = engine._in_memory(*args, True)
-    sql = engine._in_sql(*args, "relevance", True)
+    memory = engine._in_memory(*args, True, engine._hidden_ids(corpus.conn, hidden))
+    sql = engine._in_sql(*args, "relevance", True, hidden)
+    if hidden:  # a viewer never sees the hidden items, in the page or in the counts
+        assert all(i % 7 for i, _ in memory[0])
     assert memory is not None
     assert memory[1] == sql[1]  # total
     assert memory[2] == sql[2]  # facets

