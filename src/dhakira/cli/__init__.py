@@ -15,6 +15,7 @@ from dhakira import __version__
 from dhakira.cli import (
     add_cmd,
     demo_cmd,
+    export_cmd,
     fsck_cmd,
     init_cmd,
     items_cmd,
@@ -60,7 +61,17 @@ def cli(ctx: click.Context, archive_path: str | None) -> None:
     ctx.obj = archive_path
 
 
-for module in (init_cmd, add_cmd, items_cmd, search_cmd, fsck_cmd, rebuild_cmd, log_cmd, demo_cmd):
+for module in (
+    init_cmd,
+    add_cmd,
+    items_cmd,
+    search_cmd,
+    fsck_cmd,
+    rebuild_cmd,
+    log_cmd,
+    export_cmd,
+    demo_cmd,
+):
     for command in module.COMMANDS:
         cli.add_command(command)
 
