@@ -78,6 +78,7 @@ def write_public(
         destination = str(out.resolve())
         export_id = record.start(catalog, "public", destination, sel, len(allowed))
         entries: list[dict[str, Any]] = []
+        unsafe: dict[str, str] = {}
         derived: list[tuple[str, dict[str, Any]]] = []
         with staging(out) as st:
             (st.tmp / "media").mkdir()
@@ -99,7 +100,7 @@ def write_public(
                 try:
                     copy = public_copy(archive.store.path(s.sha256), s.mime, tmp)
                 except NotPublishable as exc:
-                    left_out[s.sha256] = str(exc)
+                    left_out[s.sha256] = unsafe[s.sha256] = str(exc)
                     progress.problem(f"{s.sha256[:12]}: left out: {exc}", error=False)
                     progress.advance()
                     continue
@@ -140,7 +141,7 @@ def write_public(
             if not entries:
                 raise EmptySelection(
                     "no selected item could be made safe to publish: "
-                    + "; ".join(f"{k[:12]}: {v}" for k, v in list(left_out.items())[:5])
+                    + "; ".join(f"{k[:12]}: {v}" for k, v in list(unsafe.items())[:5])
                 )
             with catalog.transaction():
                 for sha, params in derived:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +37,8 @@ IDENTIFYING = re.compile(
 # tags every file has, or that exiftool computes: not metadata of the source
 _HARMLESS = re.compile(
     r"^(ExifTool|File|System|Composite):|^[A-Za-z0-9]+:(ProfileDescription|ProfileCopyright"
-    r"|DeviceModel|DeviceManufacturer|DeviceModelDesc|DeviceMfgDesc|HandlerDescription)$"
+    r"|DeviceModel|DeviceManufacturer|DeviceModelDesc|DeviceMfgDesc"
+    r"|SampleGroupDescription|SampleDescription)$"
 )
 _HANDLERS = {"VideoHandler", "SoundHandler", "Video Track", "Audio Track"}
 VIDEO_EXT = {".mp4", ".m4v", ".mov", ".webm", ".mkv"}
@@ -83,6 +85,7 @@ def public_copy(src: Path, mime: str, dest: Path) -> PublicCopy:
         raise NotPublishable(f"{mime} files are not published (only images, video and audio)")
     try:
         if k == "image":
+            shutil.copyfile(src, dest)  # exiftool needs the file's type in its name
             _run(
                 [
                     "exiftool",
@@ -93,9 +96,8 @@ def public_copy(src: Path, mime: str, dest: Path) -> PublicCopy:
                     "@",
                     "-Orientation",
                     "-ICC_Profile",
-                    "-o",
+                    "-overwrite_original",
                     str(dest),
-                    str(src),
                 ]
             )
             tool = f"exiftool {exiftool_version() or '?'}"
