@@ -34,8 +34,10 @@ def export_bag(archive: Path, out: Path, *args: str) -> dict[str, object]:
 
 @pytest.fixture(scope="module")
 def bag(base_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("bags") / "court"
-    export_bag(base_archive, out, "--all", "--recipient", "IIIM", "--contact-email", "a@b.org")
+    own = tmp_path_factory.mktemp("bags")
+    shutil.copytree(base_archive, own / "archive")  # the session's archive stays unchanged
+    out = own / "court"
+    export_bag(own / "archive", out, "--all", "--recipient", "IIIM", "--contact-email", "a@b.org")
     return out
 
 
