@@ -277,3 +277,16 @@ def test_export_is_on_the_custody_record(archive_path: Path, tmp_path: Path) -> 
     assert row[0] is not None and row[1] == manifest
     assert not any(p.name.startswith("court.partial") for p in tmp_path.iterdir())
     assert os.stat(out).st_mode & 0o755 == 0o755
+
+
+def test_the_index_works_offline(bag: Path) -> None:
+    import re
+
+    index = bag / "data" / "index.html"
+    text = index.read_text()
+    assert "<script" not in text and "http" not in text
+    links = re.findall(r'href="([^"]+)"', text)
+    assert len(links) == 4 * len(list((bag / "data" / "items").iterdir()))
+    for link in links:
+        assert (index.parent / link).is_file(), link
+    assert "دوما" in text  # Arabic names shown as they are

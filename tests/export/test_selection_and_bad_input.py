@@ -149,3 +149,20 @@ def test_json_output_of_the_marking_commands(archive_path: Path) -> None:
     assert json.loads(r.stdout) == {"contributor": WITNESS, "public_name": "أ. ش."}
     r = run("contributor", "public-name", "Nobody", "x", archive=archive_path)
     assert r.exit_code == 1 and "no contributor named 'Nobody'" in r.output
+
+
+def test_a_damaged_original_stops_the_export(archive_path: Path, tmp_path: Path) -> None:
+    sha = str(items(archive_path)["voice-note.m4a"]["sha256"])
+    blob = archive_path / "blobs" / "sha256" / sha[:2] / sha[2:4] / sha
+    blob.chmod(0o644)
+    data = bytearray(blob.read_bytes())
+    data[100] ^= 0xFF
+    blob.write_bytes(bytes(data))
+    out = tmp_path / "court"
+    r = run_process("export", "bag", "--all", out, "--organization", ORG, archive=archive_path)
+    assert r.returncode == 3, r.stderr
+    assert f"the original of item {sha[:12]} is damaged" in r.stderr and "fsck" in r.stderr
+    assert not out.exists() and not list(tmp_path.glob("court.partial-*"))
+    blob.unlink()
+    r = run_process("export", "bag", "--all", out, "--organization", ORG, archive=archive_path)
+    assert r.returncode == 3 and "is missing from the archive" in r.stderr

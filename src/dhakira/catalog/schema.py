@@ -199,6 +199,7 @@ MIGRATIONS: list[Migration] = [
     CREATE UNIQUE INDEX publication_collection ON publication(collection_id)
         WHERE collection_id IS NOT NULL;
     ALTER TABLE contributors ADD COLUMN public_name TEXT;  -- what they agreed to show; NULL: none
+    CREATE INDEX contributions_parent ON contributions(parent_id);  -- an archive file's members
     CREATE TABLE exports (              -- every package handed over
         id TEXT PRIMARY KEY,            -- a UUID, also in the package
         kind TEXT NOT NULL,             -- bag, public, csv, jsonl

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ from dhakira.custody.log import CheckpointRecord
 from dhakira.errors import InputError, IntegrityError
 from dhakira.export import html, opendata, record
 from dhakira.export.selection import Selection, select
-from dhakira.export.staging import Staging, staging
+from dhakira.export.staging import Staging, io_error, staging
 from dhakira.model import ItemDetail
 from dhakira.progress import Progress, Quiet
 from dhakira.timeutil import utcnow
@@ -173,6 +174,8 @@ def _copy_original(archive: Archive, st: Staging, sha: str, name: str) -> None:
         raise IntegrityError(
             f"the original of item {sha[:12]} is missing from the archive: run `dhakira fsck`"
         ) from exc
+    except OSError as exc:  # reading the original (writing errors are StoreErrors already)
+        raise io_error(exc, f"reading the original of item {sha[:12]}") from exc
     if digests.sha256 != sha:
         raise IntegrityError(
             f"the original of item {sha[:12]} is damaged in the archive (its SHA-256 is now"
@@ -298,20 +301,22 @@ def _finish_bag(
         "Dhakira-Verifier-Key": cp.key,
         "Dhakira-Recipient": info.recipient,
     }
-    bag_info = "".join(f"{k}: {_tag(v)}\n" for k, v in tags.items() if v)
-    st.write("bag-info.txt", bag_info)
-    bag = bagit.Bag(str(st.tmp))  # the library writes the tag manifests
-    bag.save(manifests=False)
+    # the library writes bag-info.txt and the tag manifests (its functions work in the bag's
+    # folder; Bag.save would also re-read and re-check every manifest line: minutes at 10k)
+    here = os.getcwd()
+    os.chdir(st.tmp)
+    try:
+        bagit._make_tag_file("bag-info.txt", {k: v for k, v in tags.items() if v})
+        for alg in ALGORITHMS:
+            bagit._make_tagmanifest_file(alg, ".")
+    finally:
+        os.chdir(here)
     return manifest
 
 
 def _encode(path: str) -> str:
     """RFC 8493 §2.1.3: percent-encode CR, LF and % in manifest paths."""
     return path.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _tag(value: str) -> str:
-    return re.sub(r"[\r\n]+", " ", value)
 
 
 README = """\

@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,8 @@ from pathlib import Path
 from dhakira.errors import DhakiraError, DiskFull, StoreError
 from dhakira.store.local import _fsync_dir, _syncfs
 
-CHUNK = 1 << 20
+CHUNK = 4 << 20
+PARALLEL = 256 << 10
 
 
 class DestinationError(DhakiraError):
@@ -45,6 +47,7 @@ class Staging:
     final: Path
     tmp: Path
     files: dict[str, Digests] = field(default_factory=dict)  # POSIX path relative to tmp
+    _pool: ThreadPoolExecutor | None = None
 
     def path(self, rel: str) -> Path:
         p = self.tmp / rel
@@ -64,19 +67,38 @@ class Staging:
         h256, h512, size = hashlib.sha256(), hashlib.sha512(), 0
         view = memoryview(bytearray(CHUNK))
         with (
+            open(source, "rb", buffering=0) as src,  # a missing source raises as it is
             _io(f"writing {rel}"),
-            open(source, "rb", buffering=0) as src,
             open(self.path(rel), "wb") as out,
         ):
+            pool = self._workers()
             while n := src.readinto(view):
                 chunk = view[:n]
-                h256.update(chunk)
-                h512.update(chunk)
-                out.write(chunk)
                 size += n
+                if n < PARALLEL:  # small: threads would cost more than they save
+                    h256.update(chunk)
+                    h512.update(chunk)
+                    out.write(chunk)
+                    continue
+                # hashlib and write() release the GIL: SHA-512 and the write run beside
+                # SHA-256; the buffer is reused only when all three are done with it
+                pending = (pool.submit(h512.update, chunk), pool.submit(out.write, chunk))
+                h256.update(chunk)
+                for p in pending:
+                    p.result()
         d = Digests(size, h256.hexdigest(), h512.hexdigest())
         self.files[rel] = d
         return d
+
+    def _workers(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(2, thread_name_prefix="export")
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
     def sync(self) -> None:
         """Make everything written durable (one syncfs, or fsync of every file)."""
@@ -128,6 +150,8 @@ def staging(out: Path) -> Iterator[Staging]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        stage.close()
 
 
 @contextmanager

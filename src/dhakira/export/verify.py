@@ -21,6 +21,7 @@ What is checked, and where a failure is reported:
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -279,6 +280,9 @@ def _check_item(
         problem("the folder name is not an item's SHA-256")
         return item
     folder = root / base
+    if not folder.is_dir():
+        problem("not a folder")
+        return item
     originals = [p.name for p in folder.iterdir() if p.name.startswith("original")]
     if len(originals) != 1:
         problem(f"expected one original file, found {len(originals)}")
@@ -312,8 +316,6 @@ def _check_item(
 
 def _exported_files(text: str, export_id: str) -> dict[str, str] | None:
     """The files recorded by this export's ``item.exported`` event in a proof, if any."""
-    import base64
-
     lines = text.split("\n")
     for i, line in enumerate(lines):
         if line.startswith("event ") and i + 1 < len(lines):
