@@ -38,7 +38,8 @@ def released(archive_path: Path, tmp_path: Path) -> tuple[Path, Path, dict[str, 
     listed = items(archive_path)
     for name in ("دوما قصف.jpg", "VID_20180407.mp4", "voice-note.m4a", "testimony.txt"):
         publish(archive_path, str(listed[name]["short_id"]))
-    publish(archive_path, str(listed["restricted-photo.jpg"]["short_id"]))  # restricted
+    r = run("publish", str(listed["restricted-photo.jpg"]["short_id"]), archive=archive_path)
+    assert r.exit_code == 0 and "will still not be released" in r.output  # restricted
     out = tmp_path / "site"
     return archive_path, out, release(archive_path, out)
 

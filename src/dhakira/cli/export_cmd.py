@@ -17,7 +17,7 @@ from dhakira.custody.log import verifier
 from dhakira.custody.note import NoteError
 from dhakira.export import opendata, record
 from dhakira.export.bag import BagInfo, write_bag
-from dhakira.export.public import ANONYMOUS, mark_public, set_public_name
+from dhakira.export.public import ANONYMOUS, mark_public, publishable, set_public_name
 from dhakira.export.selection import Selection, select
 from dhakira.export.site import write_public
 from dhakira.export.staging import check_destination, io_error
@@ -109,8 +109,12 @@ def public(
         emit_json(result.as_json())
         return
     click.echo(f"wrote {out}: {result.published} items; open {out / 'index.html'}")
+    reasons: dict[str, list[str]] = {}
     for sha, why in result.left_out.items():
-        click.echo(f"  left out {sha[:12]}: {why}", err=True)
+        reasons.setdefault(why, []).append(sha[:12])
+    for why, shas in reasons.items():
+        more = f" and {len(shas) - 10} more" if len(shas) > 10 else ""
+        click.echo(f"  left out ({why}): {', '.join(shas[:10])}{more}", err=True)
 
 
 def _table_command(fmt: str) -> click.Command:
@@ -247,6 +251,14 @@ def publish(
     with open_archive(ctx) as archive, archive.writing():
         changes = mark_public(archive.catalog, items, collection, undo=undo)
         archive.log.checkpoint()
+        ids = [int(archive.catalog.resolve(i)["id"]) for i in items]
+        _, refused = publishable(archive.catalog, ids)
+    if not undo and refused:
+        click.echo(
+            f"note: {len(refused)} of these items will still not be released:"
+            " a contributor restricted sharing",
+            err=True,
+        )
     if as_json:
         emit_json([c.as_json() for c in changes])
         return
