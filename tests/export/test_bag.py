@@ -216,7 +216,7 @@ def test_an_added_or_removed_file_is_named(bag: Path, base_archive: Path, tmp_pa
     code, report = verify(copy, key(base_archive))
     problems = " | ".join(report["problems"])  # type: ignore[arg-type]
     assert code == 3
-    assert "data/extra.txt: not in the payload manifests" in problems
+    assert "data/extra.txt: not in manifest-sha256.txt and manifest-sha512.txt" in problems
     assert "data/contributions.csv: listed in manifest-sha256.txt but missing" in problems
     assert "Payload-Oxum" in problems
 
@@ -290,3 +290,21 @@ def test_the_index_works_offline(bag: Path) -> None:
     for link in links:
         assert (index.parent / link).is_file(), link
     assert "دوما" in text  # Arabic names shown as they are
+
+
+def test_half_listed_files_and_unlisted_tag_files_are_named(
+    bag: Path, base_archive: Path, tmp_path: Path
+) -> None:
+    copy = tampered(bag, tmp_path)
+    m512 = copy / "manifest-sha512.txt"
+    m512.write_text(
+        "".join(ln for ln in m512.read_text().splitlines(True) if "items.csv" not in ln)
+    )
+    tm = copy / "tagmanifest-sha256.txt"
+    tm.write_text("".join(ln for ln in tm.read_text().splitlines(True) if "bag-info" not in ln))
+    code, report = verify(copy, key(base_archive))
+    problems = " | ".join(report["problems"])  # type: ignore[arg-type]
+    assert code == 3
+    assert "data/items.csv: not in manifest-sha512.txt (a file was added)" in problems
+    assert "tagmanifest-sha256.txt: does not list bag-info.txt" in problems
+    assert "manifest-sha512.txt: SHA256 differs from tagmanifest-sha256.txt" in problems

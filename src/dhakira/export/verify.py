@@ -182,12 +182,15 @@ def verify_bag(root: Path, vkey: str, *, tsa_certificate_pem: bytes | None = Non
         for name in names:
             full = Path(folder) / name
             on_disk[full.relative_to(root).as_posix()] = full
-    listed = set().union(*(set(m) for m in manifests.values())) if manifests else set()
     hashes: dict[str, dict[str, str]] = {}
     total = 0
     for rel in sorted(on_disk):
-        if rel not in listed:
-            on_file(rel, f"{rel}: not in the payload manifests (a file was added)")
+        absent = [f"manifest-{alg}.txt" for alg, m in manifests.items() if rel not in m]
+        if absent:
+            on_file(rel, f"{rel}: not in {' and '.join(absent)} (a file was added)")
+        if on_disk[rel].is_symlink():
+            on_file(rel, f"{rel}: is a symbolic link, not a file")
+            continue
         try:
             size, hashes[rel] = _hash_file(on_disk[rel])
             total += size
@@ -207,7 +210,11 @@ def verify_bag(root: Path, vkey: str, *, tsa_certificate_pem: bytes | None = Non
         if not tm.is_file():
             bag_problem(f"tagmanifest-{alg}.txt: missing")
             continue
-        for rel, digest in _read_manifest(tm, bag_problem).items():
+        tagged = _read_manifest(tm, bag_problem)
+        for name in ("bagit.txt", "bag-info.txt", *(f"manifest-{a}.txt" for a in ALGORITHMS)):
+            if name not in tagged:
+                bag_problem(f"tagmanifest-{alg}.txt: does not list {name}")
+        for rel, digest in tagged.items():
             p = root / rel
             if not p.is_file():
                 bag_problem(f"{rel}: listed in tagmanifest-{alg}.txt but missing")
