@@ -199,3 +199,44 @@ def test_the_site_is_static_relative_rtl_and_opens_offline(
         capture_output=True, text=True, timeout=120, check=False,
     ).stdout  # fmt: skip
     assert "index.json" in dom and dom.count("<tr>") == 4  # header + three items
+
+
+def test_png_text_chunks_and_mkv_subtitles_attachments_and_tags_are_dropped(
+    tmp_path: Path,
+) -> None:
+    require_tool("exiftool")
+    require_tool("ffmpeg")
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    from dhakira.export.strip import NotPublishable, public_copy
+
+    info = PngInfo()
+    info.add_text("Author", WITNESS)
+    info.add_itxt("Comment", "في البيت في دوما")
+    png = tmp_path / "p.png"
+    Image.new("RGB", (32, 32), (1, 2, 3)).save(png, pnginfo=info)
+    copy = public_copy(png, "image/png", tmp_path / "p.pub.png")
+    assert (
+        WITNESS.encode() not in copy.path.read_bytes() and tags(copy.path).get("PNG:Author") is None
+    )
+    srt = tmp_path / "s.srt"
+    srt.write_text(f"1\n00:00:00,000 --> 00:00:00,500\n{WITNESS} speaking\n")
+    mkv = tmp_path / "v.mkv"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=1",
+         "-i", str(srt), "-map", "0", "-map", "1", "-c:v", "libx264", "-c:s", "srt",
+         "-metadata", f"title={WITNESS}", "-metadata:s:s:0", f"title={WITNESS}",
+         "-attach", str(srt), "-metadata:s:t", "mimetype=text/plain", str(mkv)],
+        check=True,
+        timeout=60,
+    )  # fmt: skip
+    out = public_copy(mkv, "video/x-matroska", tmp_path / "v.pub.mkv")
+    assert WITNESS.encode() not in out.path.read_bytes()
+    probe = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_streams", "-of", "json", str(out.path)],
+        capture_output=True, check=True,
+    )  # fmt: skip
+    assert [s["codec_type"] for s in json.loads(probe.stdout)["streams"]] == ["video"]
+    with pytest.raises(NotPublishable, match="application/pdf files are not published"):
+        public_copy(png, "application/pdf", tmp_path / "x.pdf")
