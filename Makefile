@@ -9,3 +9,4 @@ bench: setup
 	.venv/bin/python bench/ingest_large.py
 	.venv/bin/python bench/ingest_small.py
 	.venv/bin/python bench/metadata.py
+	.venv/bin/python bench/export.py

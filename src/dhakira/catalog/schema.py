@@ -264,4 +264,29 @@ MIGRATIONS: list[Migration] = [
     CREATE INDEX contributions_collection ON contributions(collection_id);
     CREATE INDEX contributions_parent ON contributions(parent_id);  -- an archive's members
     """,
+    # 7 — hand-over: what is marked public, what contributors agreed to show, exports made
+    """
+    CREATE TABLE publication (          -- an item or a whole collection marked public
+        id INTEGER PRIMARY KEY,
+        item_id INTEGER REFERENCES items(id),
+        collection_id INTEGER REFERENCES collections(id),
+        published_at TEXT NOT NULL,
+        published_by TEXT NOT NULL,     -- user@host who marked it
+        CHECK ((item_id IS NULL) != (collection_id IS NULL))
+    );
+    CREATE UNIQUE INDEX publication_item ON publication(item_id) WHERE item_id IS NOT NULL;
+    CREATE UNIQUE INDEX publication_collection ON publication(collection_id)
+        WHERE collection_id IS NOT NULL;
+    ALTER TABLE contributors ADD COLUMN public_name TEXT;  -- what they agreed to show; NULL: none
+    CREATE TABLE exports (              -- every package handed over
+        id TEXT PRIMARY KEY,            -- a UUID, also in the package
+        kind TEXT NOT NULL,             -- bag, public, csv, jsonl
+        destination TEXT NOT NULL,
+        selection TEXT NOT NULL,        -- JSON: how the items were chosen
+        items INTEGER NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,               -- NULL: it failed or was interrupted
+        digest TEXT                     -- SHA-256 of the bag's manifest-sha256.txt, or the file
+    );
+    """,
 ]

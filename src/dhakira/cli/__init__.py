@@ -15,6 +15,7 @@ from dhakira import __version__
 from dhakira.cli import (
     add_cmd,
     demo_cmd,
+    export_cmd,
     fsck_cmd,
     init_cmd,
     items_cmd,
@@ -69,8 +70,9 @@ for module in (
     fsck_cmd,
     rebuild_cmd,
     log_cmd,
-    demo_cmd,
+    export_cmd,
     web_cmd,
+    demo_cmd,
 ):
     for command in module.COMMANDS:
         cli.add_command(command)

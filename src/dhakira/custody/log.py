@@ -231,14 +231,16 @@ class CustodyLog:
             )
 
     # -- proofs -------------------------------------------------------------------------------
-    def prove(self, sha256: str) -> str:
-        """A self-contained proof of every event about an item, against a signed checkpoint."""
+    def prove(self, sha256: str, checkpoint: CheckpointRecord | None = None) -> str:
+        """A self-contained proof of every event about an item, against a signed checkpoint
+        (the given one: then only the events it covers; by default the latest)."""
         rows = self.catalog.conn.execute(
-            "SELECT seq, body FROM events WHERE item_sha256 = ? ORDER BY seq", (sha256,)
+            "SELECT seq, body FROM events WHERE item_sha256 = ? AND seq <= ? ORDER BY seq",
+            (sha256, checkpoint.size if checkpoint else 1 << 62),
         ).fetchall()
         if not rows:
             raise ItemNotFound(f"no custody events for item {sha256}")
-        cp = self.latest()
+        cp = checkpoint or self.latest()
         if cp is None or cp.size < rows[-1][0]:
             cp = self.checkpoint()
         nodes = DbNodes(self.catalog.conn)
