@@ -198,7 +198,7 @@ class Zipf:
         return place, " ".join([place, *words[:cut], place, *words[cut:]])
 
 
-def fill(archive: Archive, n: int, corpus: str) -> None:
+def fill(archive: Archive, n: int, corpus: str = "zipf") -> None:
     rng = random.Random(5)
     conn = archive.catalog.conn
     batch = archive.catalog.start_batch("bench", "Bench", b"/bench")

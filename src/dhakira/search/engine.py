@@ -11,6 +11,7 @@ matches a query word highlighted, in whichever script it is written.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 import sqlite3
@@ -192,6 +193,7 @@ def search(
         )
     }
     words = _highlight_forms(q)
+    memo: dict[str, bool] = {}
     hits = []
     for item_id, score in page:
         _, sha256, mime, captured_at, doc = details[item_id]
@@ -203,7 +205,7 @@ def search(
                 _first_line(doc),
                 captured_at,
                 round(-score, 4),
-                snippet(doc or "", words, marks),
+                snippet(doc or "", words, marks, memo),
             )
         )
     return Results(text, total, hits, counted)
@@ -251,17 +253,30 @@ def _in_memory(
     counted = index.count(kept) if facets else {}
     if match is None:  # nothing to rank by: newest first
         return [(int(i), 0.0) for i in kept[::-1][offset : offset + limit]], len(kept), counted
-    ranked = _ranked(conn, match, kept if len(kept) < len(ids) else None, len(ids), offset + limit)
+    ranked = _ranked(conn, match, kept if len(kept) < len(ids) else None, ids, offset + limit)
     return ranked[offset : offset + limit], len(kept), counted
 
 
-def _ranked(
-    conn: sqlite3.Connection, match: str, kept: Ids | None, matches: int, want: int
-) -> Page:
+RANKED_SQL = (
+    "SELECT id, score FROM (SELECT rowid AS id, bm25(search_fts, 4.0, 2.0, 1.5) AS score"
+    " FROM search_fts WHERE search_fts MATCH ?{not_in} ORDER BY rowid DESC LIMIT ?)"
+    " ORDER BY score, id LIMIT ?"
+)
+FEW_LEFT_OUT = 5000  # fewer matches than this filtered out: leave them out inside SQL
+
+
+def _ranked(conn: sqlite3.Connection, match: str, kept: Ids | None, every: Ids, want: int) -> Page:
     """bm25 costs microseconds per match: rank the RANK_WINDOW most recently added matches
-    (of ``matches``) that are in ``kept`` (None: all), widening the window until ``want`` are
-    ranked."""
-    window = RANK_WINDOW
+    (of ``every``) that are in ``kept`` (None: all). When filters leave out few of them (a
+    viewer's hidden items), SQLite leaves them out and sorts; otherwise the window widens
+    until ``want`` are ranked."""
+    left_out = np.empty(0, np.int64) if kept is None else np.setdiff1d(every, kept, True)
+    if len(left_out) <= FEW_LEFT_OUT:
+        not_in = " AND rowid NOT IN (SELECT value FROM json_each(?))" if len(left_out) else ""
+        args = [match, *([json.dumps(left_out.tolist())] if len(left_out) else [])]
+        sql = RANKED_SQL.format(not_in=not_in)
+        return [(int(r[0]), float(r[1])) for r in conn.execute(sql, [*args, RANK_WINDOW, want])]
+    matches, window = len(every), RANK_WINDOW
     while True:
         rows = conn.execute(RANKED, (match, window)).fetchall()
         if kept is not None:
@@ -297,7 +312,9 @@ def _fused(
         kept = _filtered_in_sql(conn, q, union)
     kept = np.setdiff1d(kept, unseen, assume_unique=True)
     fused: dict[int, float] = {}
-    full_text = _ranked(conn, match, kept, len(ids), max(SEMANTIC_K, offset + limit))
+    full_text = _ranked(
+        conn, match, np.intersect1d(ids, kept, True), ids, max(SEMANTIC_K, offset + limit)
+    )
     allowed = set(kept.tolist())
     meaning = [i for i, _ in near if i in allowed]
     for ranking in ([i for i, _ in full_text], meaning):
@@ -400,28 +417,37 @@ def _highlight_forms(q: Query) -> tuple[set[str], set[str], tuple[str, ...], set
     return exact, stems, tuple(prefixes), keys
 
 
+@functools.lru_cache(maxsize=200_000)
+def _token_forms(token: str) -> tuple[tuple[tuple[str, str], ...], frozenset[str]]:
+    """A token's words (normalised, stem) and its name keys: pure, so a server computes
+    each distinct token once across all its queries."""
+    words = (normalise(w) for w in WORD.findall(token))
+    return tuple((w, stem(w)) for w in words if w), frozenset(name_keys(token))
+
+
 def snippet(
     text: str,
     forms: tuple[set[str], set[str], tuple[str, ...], set[str]],
     marks: tuple[str, str],
+    memo: dict[str, bool] | None = None,
 ) -> str:
     """A window of the original text around the most matches, matches marked (a word matches
-    by its normalised form, its stem, a prefix, or the transliteration key of a name)."""
+    by its normalised form, its stem, a prefix, or the transliteration key of a name).
+    ``memo`` remembers each distinct token's verdict across the snippets of one query."""
     exact, stems, prefixes, keys = forms
     tokens = text.split()[:5000]
     if not tokens:
         return ""
+    memo = {} if memo is None else memo
     hit = []
     for tok in tokens:
-        words = [normalise(w) for w in WORD.findall(tok)]
-        hit.append(
-            any(
-                w in exact or stem(w) in stems or (prefixes and w.startswith(prefixes))
-                for w in words
-                if w
-            )
-            or bool(keys and keys.intersection(name_keys(tok)))
-        )
+        verdict = memo.get(tok)
+        if verdict is None:
+            words, token_keys = _token_forms(tok)
+            verdict = memo[tok] = any(
+                w in exact or s in stems or (prefixes and w.startswith(prefixes)) for w, s in words
+            ) or bool(keys and keys.intersection(token_keys))
+        hit.append(verdict)
     best, best_count = 0, -1
     counts = [0] * (len(tokens) + 1)
     for i, h in enumerate(hit):
