@@ -270,8 +270,9 @@ def _ranked(conn: sqlite3.Connection, match: str, kept: Ids | None, every: Ids, 
     (of ``every``) that are in ``kept`` (None: all). When filters leave out few of them (a
     viewer's hidden items), SQLite leaves them out and sorts; otherwise the window widens
     until ``want`` are ranked."""
-    left_out = np.empty(0, np.int64) if kept is None else np.setdiff1d(every, kept, True)
-    if len(left_out) <= FEW_LEFT_OUT:
+    few = kept is None or len(every) - len(kept) <= FEW_LEFT_OUT  # kept ⊆ every
+    if few:
+        left_out = np.empty(0, np.int64) if kept is None else np.setdiff1d(every, kept, True)
         not_in = " AND rowid NOT IN (SELECT value FROM json_each(?))" if len(left_out) else ""
         args = [match, *([json.dumps(left_out.tolist())] if len(left_out) else [])]
         sql = RANKED_SQL.format(not_in=not_in)
