@@ -21,6 +21,7 @@ from dhakira.cli import (
     log_cmd,
     rebuild_cmd,
     search_cmd,
+    similar_cmd,
 )
 from dhakira.errors import DhakiraError
 
@@ -60,7 +61,17 @@ def cli(ctx: click.Context, archive_path: str | None) -> None:
     ctx.obj = archive_path
 
 
-for module in (init_cmd, add_cmd, items_cmd, search_cmd, fsck_cmd, rebuild_cmd, log_cmd, demo_cmd):
+for module in (
+    init_cmd,
+    add_cmd,
+    items_cmd,
+    search_cmd,
+    similar_cmd,
+    fsck_cmd,
+    rebuild_cmd,
+    log_cmd,
+    demo_cmd,
+):
     for command in module.COMMANDS:
         cli.add_command(command)
 
