@@ -15,13 +15,27 @@ import imagehash
 import numpy as np
 from PIL import Image, ImageOps
 
-from dhakira.similar.signature import Hash, Signature, SignatureError, pdq, pdq_dihedral
+from dhakira.similar.signature import (
+    MIRROR,
+    Hash,
+    Signature,
+    SignatureError,
+    pdq,
+    pdq_dihedral,
+)
 
-SIDE = 512  # PDQ's own downsampling makes larger inputs cost time without changing much
+SIDE = 512  # decoded at most this size (JPEG: at the smallest DCT scale that reaches DRAFT)
+DRAFT = 256
+HASH_SIDE = 128  # every region is hashed at 128×128, as video frames are (PDQ reduces to 64²)
+PHASH_SIDE = 64
 MAX_DECODE_PIXELS = 40_000_000  # ~120 MB as RGB: the most one worker decodes at once
 MIN_SIDE = 8  # smaller pictures hold too little to compare
-BORDER_STD = 6.0  # a row or column this uniform (grey levels) is border, not picture
-CENTRE = 0.8  # the centre crop keeps this share of width and height
+BORDER_LEVELS = 12  # grey levels from the row's median that count as the same colour
+BORDER_SHARE = 0.97  # a row or column with this share of one colour is border, not picture
+TRIM_SIDE = 128  # borders are found on a copy this size
+CENTRE = 0.8  # the centre window keeps this share of width and height
+CORNER = 0.85  # each corner window keeps this share
+VARIANTS = ("trim", "centre", "corners")
 
 
 def load(path: Path) -> tuple[Image.Image, int, int]:
@@ -36,7 +50,7 @@ def load(path: Path) -> tuple[Image.Image, int, int]:
                     f"image of {width}×{height} px is too large to decode safely"
                     " (decompression-bomb guard): not compared"
                 )
-            im.draft("RGB", (SIDE, SIDE))
+            im.draft("RGB", (DRAFT, DRAFT))
             if im.size[0] * im.size[1] > MAX_DECODE_PIXELS:
                 raise SignatureError(
                     f"image of {width}×{height} px is too large to decode safely"
@@ -63,52 +77,101 @@ def load(path: Path) -> tuple[Image.Image, int, int]:
     return im, width, height
 
 
+def _uniform(lines: np.ndarray) -> np.ndarray:
+    """Which rows of ``lines`` are border: nearly all pixels within BORDER_LEVELS of the
+    row's median (text or a logo over a bar does not stop it being a bar)."""
+    med = np.median(lines, axis=1, keepdims=True)
+    return np.asarray((np.abs(lines - med) <= BORDER_LEVELS).mean(axis=1) >= BORDER_SHARE)
+
+
+def _longest_run(border: np.ndarray) -> tuple[int, int]:
+    """[start, end) of the longest run of lines that are not border."""
+    best, start = (0, len(border)), None
+    best_len = -1
+    for i, b in enumerate([*border.tolist(), True]):
+        if not b and start is None:
+            start = i
+        elif b and start is not None:
+            if i - start > best_len:
+                best, best_len = (start, i), i - start
+            start = None
+    return best if best_len > 0 else (0, len(border))
+
+
 def trim_box(grey: np.ndarray) -> tuple[int, int, int, int]:
     """(left, top, right, bottom) of the picture inside uniform borders (letterbox, pillarbox,
-    bars of one colour); the whole image when there are none or when they would eat it."""
+    bars of one colour, a caption bar below a black bar), in ``grey``'s pixels: the longest run
+    of rows that are not border, then of columns inside it, twice. The whole image when that
+    would leave less than 30 % of a side."""
     h, w = grey.shape
-    rows, cols = grey.std(axis=1), grey.std(axis=0)
-    top = 0
-    while top < h // 2 and rows[top] < BORDER_STD:
-        top += 1
-    bottom = h
-    while bottom > h // 2 and rows[bottom - 1] < BORDER_STD:
-        bottom -= 1
-    left = 0
-    while left < w // 2 and cols[left] < BORDER_STD:
-        left += 1
-    right = w
-    while right > w // 2 and cols[right - 1] < BORDER_STD:
-        right -= 1
+    top, bottom, left, right = 0, h, 0, w
+    for _ in range(2):
+        r0, r1 = _longest_run(_uniform(grey[top:bottom, left:right]))
+        top, bottom = top + r0, top + r1
+        c0, c1 = _longest_run(_uniform(grey[top:bottom, left:right].T))
+        left, right = left + c0, left + c1
     if (bottom - top) < h * 0.3 or (right - left) < w * 0.3:
         return 0, 0, w, h
     return left, top, right, bottom
 
 
-def image_signature(path: Path, *, variants: tuple[str, ...] = ("trim", "centre")) -> Signature:
+def image_signature(path: Path, *, variants: tuple[str, ...] = VARIANTS) -> Signature:
     im, width, height = load(path)
     return signature_of(im, width, height, variants=variants)
 
 
+def _square(im: Image.Image) -> np.ndarray:
+    """What every hash is computed on: the region resized to HASH_SIDE² (as video frames)."""
+    return np.asarray(im.resize((HASH_SIDE, HASH_SIDE), Image.Resampling.BILINEAR))
+
+
 def _hash(variant: str, im: Image.Image) -> Hash:
-    bits, quality = pdq(np.asarray(im))
-    return Hash(variant, bits, quality, None, int(str(imagehash.phash(im)), 16))
+    bits, quality = pdq(_square(im))
+    return Hash(variant, bits, quality, None, phash(im))
+
+
+def phash(im: Image.Image) -> int:
+    small = im.resize((PHASH_SIDE, PHASH_SIDE), Image.Resampling.BILINEAR)
+    return int(str(imagehash.phash(small)), 16)
+
+
+Box = tuple[int, int, int, int]
+
+
+def windows(w: int, h: int, variants: tuple[str, ...]) -> list[tuple[str, Box]]:
+    """Sub-windows hashed besides the whole picture: the centre, and the four corners."""
+    out = []
+    if "centre" in variants:
+        mx, my = round(w * (1 - CENTRE) / 2), round(h * (1 - CENTRE) / 2)
+        out.append(("centre", (mx, my, w - mx, h - my)))
+    if "corners" in variants:
+        cw, ch = round(w * CORNER), round(h * CORNER)
+        for name, x, y in (("tl", 0, 0), ("tr", w - cw, 0), ("bl", 0, h - ch)):
+            out.append((name, (x, y, x + cw, y + ch)))
+        out.append(("br", (w - cw, h - ch, w, h)))
+    return out
 
 
 def signature_of(
-    im: Image.Image, width: int, height: int, *, variants: tuple[str, ...] = ("trim", "centre")
+    im: Image.Image, width: int, height: int, *, variants: tuple[str, ...] = VARIANTS
 ) -> Signature:
-    arr = np.asarray(im)
-    dihedral = pdq_dihedral(arr)
-    full = Hash("full", dihedral[0][0], dihedral[0][1], None, int(str(imagehash.phash(im)), 16))
+    dihedral = pdq_dihedral(_square(im))
+    full = Hash("full", dihedral[0][0], dihedral[0][1], None, phash(im))
     hashes = [full]
     w, h = im.size
     if "trim" in variants:
-        box = trim_box(np.asarray(im.convert("L"), dtype=np.float32))
-        if box != (0, 0, w, h) and (box[2] - box[0]) * (box[3] - box[1]) < 0.97 * w * h:
+        grey = im.convert("L").resize((TRIM_SIDE, TRIM_SIDE), Image.Resampling.BILINEAR)
+        x0, y0, x1, y1 = trim_box(np.asarray(grey, dtype=np.float32))
+        if (x1 - x0) * (y1 - y0) < 0.97 * TRIM_SIDE * TRIM_SIDE:
+            sx, sy = w / TRIM_SIDE, h / TRIM_SIDE
+            box = (round(x0 * sx), round(y0 * sy), round(x1 * sx), round(y1 * sy))
             hashes.append(_hash("trim", im.crop(box)))
-    if "centre" in variants:
-        mx, my = round(w * (1 - CENTRE) / 2), round(h * (1 - CENTRE) / 2)
-        hashes.append(_hash("centre", im.crop((mx, my, w - mx, h - my))))
-    query_only = [Hash(f"d{i}", bits, q) for i, (bits, q) in enumerate(dihedral) if i]
+    for name, box in windows(w, h, variants):
+        hashes.append(_hash(name, im.crop(box)))
+    mirror = phash(ImageOps.mirror(im))  # the second opinion for the mirrored copy
+    query_only = [
+        Hash(f"d{i}", bits, q, None, mirror if i == MIRROR else None)
+        for i, (bits, q) in enumerate(dihedral)
+        if i
+    ]
     return Signature("image", hashes, width, height, query_only=query_only)

@@ -16,9 +16,9 @@ from dhakira.errors import InputError
 class Settings:
     image_distance: int = 31
     """PDQ bits (of 256) within which two images (any stored variant) are the same picture."""
-    image_distance_loose: int = 56
+    image_distance_loose: int = 80
     """Up to this PDQ distance, an image pair still matches if the pHash agrees too."""
-    phash_distance: int = 8
+    phash_distance: int = 10
     """pHash bits (of 64) that count as agreement (second opinion)."""
     min_quality: int = 50
     """PDQ quality below which a hash is not trusted on its own (pHash must agree as well)."""

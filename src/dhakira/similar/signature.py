@@ -10,6 +10,7 @@ import pdqhash
 from dhakira.errors import DhakiraError
 
 HASH_BYTES = 32  # PDQ: 256 bits
+MIRROR = 5  # the left-right mirror among pdqhash's 8 dihedral hashes
 
 
 class SignatureError(DhakiraError):

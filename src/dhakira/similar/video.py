@@ -19,7 +19,14 @@ from pathlib import Path
 import numpy as np
 
 from dhakira.similar.settings import Settings
-from dhakira.similar.signature import Hash, Signature, SignatureError, hamming, pdq_dihedral
+from dhakira.similar.signature import (
+    MIRROR,
+    Hash,
+    Signature,
+    SignatureError,
+    hamming,
+    pdq_dihedral,
+)
 
 SIDE = 128
 FRAME_BYTES = SIDE * SIDE * 3
@@ -27,7 +34,6 @@ TIMEOUT_S = 1800
 _PTS = re.compile(rb"\bn:\s*(\d+)\s.*?\bpts_time:\s*(-?[0-9.]+)")
 _DURATION = re.compile(rb"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
 _SIZE = re.compile(rb"Stream #\S+: Video: .*?, (\d{2,5})x(\d{2,5})")
-MIRROR = 4  # index of the left-right mirror among pdqhash's 8 dihedral hashes
 
 
 def _frames(path: Path, *, keyframes: bool, every_s: float) -> tuple[list[Hash], bytes]:
