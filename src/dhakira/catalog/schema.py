@@ -193,6 +193,7 @@ MIGRATIONS: list[Migration] = [
         version INTEGER NOT NULL,       -- dhakira.similar.VERSION
         kind TEXT,                      -- image | video; NULL when none could be made
         width INTEGER, height INTEGER, duration_s REAL,
+        picture_pixels INTEGER,         -- pixels inside uniform borders (letterbox etc.)
         frames INTEGER NOT NULL DEFAULT 0,  -- video frames kept
         note TEXT,                      -- e.g. "short or still video: 1 distinct frame(s)"
         error TEXT,                     -- why no signature could be made

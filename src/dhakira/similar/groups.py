@@ -6,6 +6,7 @@ among its contributions) and its best-quality copy (pixels, then bitrate, then d
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,7 @@ class Member:
     height: int | None
     bitrate: int | None
     duration_s: float | None
+    picture_pixels: int | None = None  # inside uniform borders, where measured
 
     def as_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -55,8 +57,13 @@ def earliest_key(m: Member) -> tuple[int, str, str, int]:
     return (m.captured_at is None, m.captured_at or "", m.first_seen or "~", m.item_id)
 
 
-def quality_key(m: Member) -> tuple[int, int, float, int]:
-    return ((m.width or 0) * (m.height or 0), m.bitrate or 0, m.duration_s or 0.0, -m.item_id)
+def quality_key(m: Member) -> tuple[int, int, float, int, int]:
+    """Picture pixels (borders excluded; within 10 % counts as equal), then bitrate, then
+    duration, then the least padding."""
+    full = (m.width or 0) * (m.height or 0)
+    pixels = m.picture_pixels or full
+    step = round(math.log(pixels, 1.1)) if pixels > 0 else -1
+    return (step, m.bitrate or 0, m.duration_s or 0.0, pixels - full, -m.item_id)
 
 
 ACTIVE = "status != 'rejected'"
@@ -108,7 +115,7 @@ def _group(conn: sqlite3.Connection, ids: set[int]) -> Group:
     for i in sorted(ids):
         r = conn.execute(
             "SELECT i.id, i.sha256, i.mime, p.captured_at, p.width, p.height, p.bitrate,"
-            " p.duration_s, s.width AS sw, s.height AS sh, s.duration_s AS sd,"
+            " p.duration_s, s.width AS sw, s.height AS sh, s.duration_s AS sd, s.picture_pixels,"
             " (SELECT min(coalesce(c.mtime, c.received_at)) FROM contributions c"
             "   WHERE c.item_id = i.id) AS first_seen,"
             " (SELECT c.original_name FROM contributions c WHERE c.item_id = i.id"
@@ -130,6 +137,7 @@ def _group(conn: sqlite3.Connection, ids: set[int]) -> Group:
                 r["height"] or r["sh"],
                 r["bitrate"],
                 r["duration_s"] or r["sd"],
+                r["picture_pixels"],
             )
         )
     marks = ",".join("?" * len(ids))

@@ -43,21 +43,21 @@ def load(path: Path) -> tuple[Image.Image, int, int]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im: Image.Image = Image.open(path)
-            width, height = im.size
-            if width * height > 4 * MAX_DECODE_PIXELS:
-                raise SignatureError(
-                    f"image of {width}×{height} px is too large to decode safely"
-                    " (decompression-bomb guard): not compared"
-                )
-            im.draft("RGB", (DRAFT, DRAFT))
-            if im.size[0] * im.size[1] > MAX_DECODE_PIXELS:
-                raise SignatureError(
-                    f"image of {width}×{height} px is too large to decode safely"
-                    " (decompression-bomb guard): not compared"
-                )
-            im.load()
-            im = ImageOps.exif_transpose(im)
+            with Image.open(path) as src:
+                width, height = src.size
+                if width * height > 4 * MAX_DECODE_PIXELS:
+                    raise SignatureError(
+                        f"image of {width}×{height} px is too large to decode safely"
+                        " (decompression-bomb guard): not compared"
+                    )
+                src.draft("RGB", (DRAFT, DRAFT))
+                if src.size[0] * src.size[1] > MAX_DECODE_PIXELS:
+                    raise SignatureError(
+                        f"image of {width}×{height} px is too large to decode safely"
+                        " (decompression-bomb guard): not compared"
+                    )
+                src.load()
+                im: Image.Image = ImageOps.exif_transpose(src)  # a copy: src is closed below
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise SignatureError(
             f"image too large to decode safely (decompression-bomb guard): {exc}"
@@ -159,6 +159,7 @@ def signature_of(
     full = Hash("full", dihedral[0][0], dihedral[0][1], None, phash(im))
     hashes = [full]
     w, h = im.size
+    picture = (width, height)
     if "trim" in variants:
         grey = im.convert("L").resize((TRIM_SIDE, TRIM_SIDE), Image.Resampling.BILINEAR)
         x0, y0, x1, y1 = trim_box(np.asarray(grey, dtype=np.float32))
@@ -166,6 +167,7 @@ def signature_of(
             sx, sy = w / TRIM_SIDE, h / TRIM_SIDE
             box = (round(x0 * sx), round(y0 * sy), round(x1 * sx), round(y1 * sy))
             hashes.append(_hash("trim", im.crop(box)))
+            picture = (round(width * (box[2] - box[0]) / w), round(height * (box[3] - box[1]) / h))
     for name, box in windows(w, h, variants):
         hashes.append(_hash(name, im.crop(box)))
     mirror = phash(ImageOps.mirror(im))  # the second opinion for the mirrored copy
@@ -174,4 +176,4 @@ def signature_of(
         for i, (bits, q) in enumerate(dihedral)
         if i
     ]
-    return Signature("image", hashes, width, height, query_only=query_only)
+    return Signature("image", hashes, width, height, query_only=query_only, picture=picture)

@@ -29,13 +29,15 @@ def save_signature(
     conn.execute("DELETE FROM sim_hashes WHERE item_id = ? AND algorithm = ? AND version = ?", key)
     conn.execute(
         "INSERT OR REPLACE INTO sim_signatures(item_id, algorithm, version, kind, width, height,"
-        " duration_s, frames, note, error, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        " duration_s, picture_pixels, frames, note, error, created_at)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             *key,
             sig.kind if sig else None,
             sig.width if sig else None,
             sig.height if sig else None,
             sig.duration_s if sig else None,
+            sig.picture[0] * sig.picture[1] if sig and sig.picture else None,
             sig.frames if sig else 0,
             sig.note if sig else None,
             error,

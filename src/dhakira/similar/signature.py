@@ -37,6 +37,7 @@ class Signature:
     height: int | None = None
     duration_s: float | None = None
     note: str | None = None  # e.g. "short video: 1 frame"
+    picture: tuple[int, int] | None = None  # width, height inside uniform borders (images)
     query_only: list[Hash] = field(default_factory=list)  # mirrors/rotations: compared, not kept
 
     @property

@@ -56,20 +56,21 @@ def _frames(path: Path, *, keyframes: bool, every_s: float) -> tuple[list[Hash],
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log)
         except FileNotFoundError as exc:
             raise SignatureError("ffmpeg is not installed: apt-get install -y ffmpeg") from exc
-        assert proc.stdout is not None
-        try:
-            while True:
-                buf = proc.stdout.read(FRAME_BYTES)
-                if len(buf) < FRAME_BYTES:
-                    break
-                frame = np.frombuffer(buf, np.uint8).reshape(SIDE, SIDE, 3)
-                d = pdq_dihedral(frame)
-                hashes.append((d[0][0], d[0][1], d[MIRROR][0]))
-            proc.wait(timeout=TIMEOUT_S)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        with proc:
+            assert proc.stdout is not None
+            try:
+                while True:
+                    buf = proc.stdout.read(FRAME_BYTES)
+                    if len(buf) < FRAME_BYTES:
+                        break
+                    frame = np.frombuffer(buf, np.uint8).reshape(SIDE, SIDE, 3)
+                    d = pdq_dihedral(frame)
+                    hashes.append((d[0][0], d[0][1], d[MIRROR][0]))
+                proc.wait(timeout=TIMEOUT_S)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
         log.seek(0)
         text = log.read()
     times = [float(m.group(2)) for m in _PTS.finditer(text)]
