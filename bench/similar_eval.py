@@ -150,6 +150,12 @@ def _box(im: Image.Image, aspect: float) -> Image.Image:
     return out
 
 
+def _screenshot(im: Image.Image) -> Image.Image:
+    """A phone screenshot: smaller, letterboxed in a portrait screen, a caption bar, JPEG."""
+    small = im.resize((im.width * 3 // 4, im.height * 3 // 4))
+    return _jpeg(_bar(_box(small, 9 / 16)), 60)
+
+
 def _rotate(im: Image.Image, deg: float) -> Image.Image:
     return im.rotate(deg, resample=Image.Resampling.BILINEAR, expand=False, fillcolor=(0, 0, 0))
 
@@ -172,7 +178,7 @@ IMAGE_TRANSFORMS: dict[str, Callable[[Image.Image, int], Image.Image]] = {
     "rotate-2°": lambda im, s: _rotate(im, 2),
     "rotate-5°": lambda im, s: _rotate(im, 5),
     "mirror": lambda im, s: ImageOps.mirror(im),
-    "screenshot": lambda im, s: _jpeg(_bar(_box(im.resize((im.width * 3 // 4, im.height * 3 // 4)), 9 / 16)), 60),
+    "screenshot": lambda im, s: _screenshot(im),
 }  # fmt: skip
 
 
@@ -246,7 +252,8 @@ def make_video(args: tuple[int, str, Path]) -> Path:
         _ff([
             "-loop", "1", "-i", str(photo), "-vf",
             f"scale=1280:-2,{zoom}:d={VIDEO_SECONDS * 25}:s=640x360:fps=25",
-            "-t", str(VIDEO_SECONDS), "-c:v", "libx264", "-g", "50", "-pix_fmt", "yuv420p", str(out),
+            "-t", str(VIDEO_SECONDS), "-c:v", "libx264", "-g", "50", "-pix_fmt", "yuv420p",
+            str(out),
         ])  # fmt: skip
     else:
         _ff([
@@ -419,13 +426,13 @@ def closest_dhakira(entries: list[Entry]) -> int:
     return best
 
 
-def eval_videos(n_sources: int, workers: int) -> None:
+def eval_videos(n_sources: int, workers: int, pans: int = PHOTO_PANS) -> None:
     from skimage import data  # photos to pan over
 
     folder = Path(tempfile.mkdtemp(prefix="dhakira-eval-"))
     sources: list[str] = VIDEO_SOURCES[:n_sources]
     for k, name in enumerate(
-        ["astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field"][:PHOTO_PANS]
+        ["astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field"][:pans]
     ):
         p = folder / f"photo{k}.png"
         Image.fromarray(getattr(data, name)()).convert("RGB").save(p)
@@ -485,12 +492,13 @@ def main() -> None:
     ap.add_argument("--videos", type=int, default=len(VIDEO_SOURCES))
     ap.add_argument("--no-video", action="store_true")
     ap.add_argument("--no-images", action="store_true")
+    ap.add_argument("--pans", type=int, default=PHOTO_PANS, help="videos panning over photos")
     ap.add_argument("--workers", type=int, default=2)
     a = ap.parse_args()
     if not a.no_images:
         eval_images(a.images, a.workers)
     if not a.no_video:
-        eval_videos(a.videos, a.workers)
+        eval_videos(a.videos, a.workers, a.pans)
     sys.stdout.flush()
 
 

@@ -7,9 +7,8 @@ import subprocess
 import zlib
 from pathlib import Path
 
-from PIL import Image
-
 from bench.similar_eval import IMAGE_TRANSFORMS, scene
+from PIL import Image
 
 
 def photo(path: Path, seed: int, transform: str | None = None, **save: object) -> Path:

@@ -9,11 +9,11 @@ import os
 from pathlib import Path
 
 import pytest
+from tests.conftest import require_tool, run
+from tests.similar.media import ffmpeg, photo, png_bomb, tiny, video
 
 from dhakira.archive import Archive
 from dhakira.similar import api
-from tests.conftest import require_tool, run
-from tests.similar.media import ffmpeg, photo, png_bomb, tiny, video
 
 
 def _ingest(tmp_path: Path, files: Path) -> Path:
@@ -81,10 +81,10 @@ def test_rejected_link_stays_rejected_after_rerun(tmp_path: Path, copies: Path) 
         "status": "rejected",
         "previous": "auto",
     }
-    with Archive.open(root) as arc:  # forget every signature: the next derive recomputes all
-        with arc.catalog.transaction():
-            arc.catalog.conn.execute("DELETE FROM sim_hashes")
-            arc.catalog.conn.execute("DELETE FROM sim_signatures")
+    # forget every signature: the next derive recomputes them all and matches again
+    with Archive.open(root) as arc, arc.catalog.transaction():
+        arc.catalog.conn.execute("DELETE FROM sim_hashes")
+        arc.catalog.conn.execute("DELETE FROM sim_signatures")
     out = json.loads(run("derive", "--json", archive=root).output)
     assert out["signed"] == 6 and out["links"] == 0  # nothing new: every link was known
     groups = json.loads(run("groups", "--json", archive=root).output)["groups"]
