@@ -27,12 +27,11 @@ from dhakira.similar.signature import (
 SIDE = 512  # decoded at most this size (JPEG: at the smallest DCT scale that reaches DRAFT)
 DRAFT = 256
 HASH_SIDE = 128  # every region is hashed at 128×128, as video frames are (PDQ reduces to 64²)
-PHASH_SIDE = 64
+WORK_SIDE = 256  # regions are cut from a copy this size
 MAX_DECODE_PIXELS = 40_000_000  # ~120 MB as RGB: the most one worker decodes at once
 MIN_SIDE = 8  # smaller pictures hold too little to compare
 BORDER_LEVELS = 12  # grey levels from the row's median that count as the same colour
 BORDER_SHARE = 0.97  # a row or column with this share of one colour is border, not picture
-TRIM_SIDE = 128  # borders are found on a copy this size
 CENTRE = 0.8  # the centre window keeps this share of width and height
 CORNER = 0.85  # each corner window keeps this share
 VARIANTS = ("trim", "centre", "corners")
@@ -98,6 +97,9 @@ def _longest_run(border: np.ndarray) -> tuple[int, int]:
     return best if best_len > 0 else (0, len(border))
 
 
+Box = tuple[int, int, int, int]
+
+
 def trim_box(grey: np.ndarray) -> tuple[int, int, int, int]:
     """(left, top, right, bottom) of the picture inside uniform borders (letterbox, pillarbox,
     bars of one colour, a caption bar below a black bar), in ``grey``'s pixels: the longest run
@@ -120,22 +122,19 @@ def image_signature(path: Path, *, variants: tuple[str, ...] = VARIANTS) -> Sign
     return signature_of(im, width, height, variants=variants)
 
 
-def _square(im: Image.Image) -> np.ndarray:
-    """What every hash is computed on: the region resized to HASH_SIDE² (as video frames)."""
-    return np.asarray(im.resize((HASH_SIDE, HASH_SIDE), Image.Resampling.BILINEAR))
+def _region(im: Image.Image, box: Box | None = None) -> Image.Image:
+    """What every hash is computed on: a region resized to HASH_SIDE² (as video frames are)."""
+    return im.resize((HASH_SIDE, HASH_SIDE), Image.Resampling.BILINEAR, box=box)
 
 
-def _hash(variant: str, im: Image.Image) -> Hash:
-    bits, quality = pdq(_square(im))
-    return Hash(variant, bits, quality, None, phash(im))
+def _hash(variant: str, im: Image.Image, box: Box) -> Hash:
+    region = _region(im, box)
+    bits, quality = pdq(np.asarray(region))
+    return Hash(variant, bits, quality, None, phash(region))
 
 
-def phash(im: Image.Image) -> int:
-    small = im.resize((PHASH_SIDE, PHASH_SIDE), Image.Resampling.BILINEAR)
-    return int(str(imagehash.phash(small)), 16)
-
-
-Box = tuple[int, int, int, int]
+def phash(region: Image.Image) -> int:
+    return int(str(imagehash.phash(region)), 16)
 
 
 def windows(w: int, h: int, variants: tuple[str, ...]) -> list[tuple[str, Box]]:
@@ -155,22 +154,26 @@ def windows(w: int, h: int, variants: tuple[str, ...]) -> list[tuple[str, Box]]:
 def signature_of(
     im: Image.Image, width: int, height: int, *, variants: tuple[str, ...] = VARIANTS
 ) -> Signature:
-    dihedral = pdq_dihedral(_square(im))
-    full = Hash("full", dihedral[0][0], dihedral[0][1], None, phash(im))
-    hashes = [full]
+    if max(im.size) > WORK_SIDE:  # every region is reduced to 128² anyway
+        im = im.copy()
+        im.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BILINEAR)
     w, h = im.size
+    region = _region(im)
+    dihedral = pdq_dihedral(np.asarray(region))
+    full = Hash("full", dihedral[0][0], dihedral[0][1], None, phash(region))
+    hashes = [full]
     picture = (width, height)
     if "trim" in variants:
-        grey = im.convert("L").resize((TRIM_SIDE, TRIM_SIDE), Image.Resampling.BILINEAR)
+        grey = region.convert("L")
         x0, y0, x1, y1 = trim_box(np.asarray(grey, dtype=np.float32))
-        if (x1 - x0) * (y1 - y0) < 0.97 * TRIM_SIDE * TRIM_SIDE:
-            sx, sy = w / TRIM_SIDE, h / TRIM_SIDE
+        if (x1 - x0) * (y1 - y0) < 0.97 * HASH_SIDE * HASH_SIDE:
+            sx, sy = w / HASH_SIDE, h / HASH_SIDE
             box = (round(x0 * sx), round(y0 * sy), round(x1 * sx), round(y1 * sy))
-            hashes.append(_hash("trim", im.crop(box)))
+            hashes.append(_hash("trim", im, box))
             picture = (round(width * (box[2] - box[0]) / w), round(height * (box[3] - box[1]) / h))
     for name, box in windows(w, h, variants):
-        hashes.append(_hash(name, im.crop(box)))
-    mirror = phash(ImageOps.mirror(im))  # the second opinion for the mirrored copy
+        hashes.append(_hash(name, im, box))
+    mirror = phash(ImageOps.mirror(region))  # the second opinion for the mirrored copy
     query_only = [
         Hash(f"d{i}", bits, q, None, mirror if i == MIRROR else None)
         for i, (bits, q) in enumerate(dihedral)
