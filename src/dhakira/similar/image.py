@@ -164,11 +164,8 @@ def signature_of(
     hashes = [full]
     picture = (width, height)
     if "trim" in variants:
-        grey = region.convert("L")
-        x0, y0, x1, y1 = trim_box(np.asarray(grey, dtype=np.float32))
-        if (x1 - x0) * (y1 - y0) < 0.97 * HASH_SIDE * HASH_SIDE:
-            sx, sy = w / HASH_SIDE, h / HASH_SIDE
-            box = (round(x0 * sx), round(y0 * sy), round(x1 * sx), round(y1 * sy))
+        box = trim_box(np.asarray(im.convert("L"), dtype=np.float32))
+        if (box[2] - box[0]) * (box[3] - box[1]) < 0.97 * w * h:
             hashes.append(_hash("trim", im, box))
             picture = (round(width * (box[2] - box[0]) / w), round(height * (box[3] - box[1]) / h))
     for name, box in windows(w, h, variants):
