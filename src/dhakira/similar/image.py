@@ -100,17 +100,29 @@ def _longest_run(border: np.ndarray) -> tuple[int, int]:
 Box = tuple[int, int, int, int]
 
 
-def trim_box(grey: np.ndarray) -> tuple[int, int, int, int]:
-    """(left, top, right, bottom) of the picture inside uniform borders (letterbox, pillarbox,
-    bars of one colour, a caption bar below a black bar), in ``grey``'s pixels: the longest run
-    of rows that are not border, then of columns inside it, twice. The whole image when that
-    would leave less than 30 % of a side."""
+def _edges(border: np.ndarray) -> tuple[int, int]:
+    """[start, end) once the border lines touching either edge are removed."""
+    start, end = 0, len(border)
+    while start < end and border[start]:
+        start += 1
+    while end > start and border[end - 1]:
+        end -= 1
+    return (start, end) if end > start else (0, len(border))
+
+
+def trim_box(grey: np.ndarray, *, inner: bool = False) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) of the picture inside uniform borders, in ``grey``'s pixels:
+    rows, then columns inside them, twice. ``inner=False``: the border lines touching the edges
+    (letterbox, pillarbox, a plain sky trimmed the same way in every copy). ``inner=True``: the
+    longest run of lines that are not border, which also steps over a caption bar lying inside
+    a black border (screenshots). The whole image when it would leave < 30 % of a side."""
     h, w = grey.shape
+    cut = _longest_run if inner else _edges
     top, bottom, left, right = 0, h, 0, w
     for _ in range(2):
-        r0, r1 = _longest_run(_uniform(grey[top:bottom, left:right]))
+        r0, r1 = cut(_uniform(grey[top:bottom, left:right]))
         top, bottom = top + r0, top + r1
-        c0, c1 = _longest_run(_uniform(grey[top:bottom, left:right].T))
+        c0, c1 = cut(_uniform(grey[top:bottom, left:right].T))
         left, right = left + c0, left + c1
     if (bottom - top) < h * 0.3 or (right - left) < w * 0.3:
         return 0, 0, w, h
@@ -151,6 +163,13 @@ def windows(w: int, h: int, variants: tuple[str, ...]) -> list[tuple[str, Box]]:
     return out
 
 
+def _same(a: Box, b: Box, w: int, h: int) -> bool:
+    return all(
+        abs(x - y) <= 0.02 * (w if i % 2 == 0 else h)
+        for i, (x, y) in enumerate(zip(a, b, strict=True))
+    )
+
+
 def signature_of(
     im: Image.Image, width: int, height: int, *, variants: tuple[str, ...] = VARIANTS
 ) -> Signature:
@@ -164,10 +183,18 @@ def signature_of(
     hashes = [full]
     picture = (width, height)
     if "trim" in variants:
-        box = trim_box(np.asarray(im.convert("L"), dtype=np.float32))
-        if (box[2] - box[0]) * (box[3] - box[1]) < 0.97 * w * h:
-            hashes.append(_hash("trim", im, box))
-            picture = (round(width * (box[2] - box[0]) / w), round(height * (box[3] - box[1]) / h))
+        grey = np.asarray(im.convert("L"), dtype=np.float32)
+        edge = trim_box(grey)
+        for name, box in (("trim", edge), ("bars", trim_box(grey, inner=True))):
+            area = (box[2] - box[0]) * (box[3] - box[1])
+            if area >= 0.97 * w * h or (name == "bars" and _same(box, edge, w, h)):
+                continue
+            hashes.append(_hash(name, im, box))
+            if name == "trim":
+                picture = (
+                    round(width * (box[2] - box[0]) / w),
+                    round(height * (box[3] - box[1]) / h),
+                )
     for name, box in windows(w, h, variants):
         hashes.append(_hash(name, im, box))
     mirror = phash(ImageOps.mirror(region))  # the second opinion for the mirrored copy
