@@ -392,10 +392,10 @@ def eval_images(n_generated: int, workers: int) -> None:
     corners = ("tl", "tr", "bl", "br")
     methods = {
         "dhakira": dhakira_links(entries, s),
-        "no corners": dhakira_links(only(("full", "trim", "centre")), s),
-        "no centre/corners": dhakira_links(only(("full", "trim")), s),
+        "no corners": dhakira_links(only(("full", "trim", "bars", "centre")), s),
+        "no centre/corners": dhakira_links(only(("full", "trim", "bars")), s),
         "no trim": dhakira_links(only(("full", "centre", *corners)), s),
-        "no mirrors": dhakira_links(only(("full", "trim", "centre", *corners), False), s),
+        "no mirrors": dhakira_links(only(("full", "trim", "bars", "centre", *corners), False), s),
         f"phash<={PHASH_T}": plain_links(entries, ph, PHASH_T),
         f"pdq<={PDQ_T}": plain_links(entries, pq, PDQ_T),
     }
