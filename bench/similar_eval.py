@@ -427,15 +427,12 @@ def closest_dhakira(entries: list[Entry]) -> int:
 
 
 def eval_videos(n_sources: int, workers: int, pans: int = PHOTO_PANS) -> None:
-    from skimage import data  # photos to pan over
-
     folder = Path(tempfile.mkdtemp(prefix="dhakira-eval-"))
     sources: list[str] = VIDEO_SOURCES[:n_sources]
-    for k, name in enumerate(
-        ["astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field"][:pans]
-    ):
+    photos = sample_photos() or [scene(2000 + k, (1024, 768)) for k in range(pans)]
+    for k, im in enumerate(photos[:pans]):  # pans over photos (generated without scikit-image)
         p = folder / f"photo{k}.png"
-        Image.fromarray(getattr(data, name)()).convert("RGB").save(p)
+        im.save(p)
         sources.append(f"pan:{p}")
     start = time.perf_counter()
     with ProcessPoolExecutor(workers) as pool:
