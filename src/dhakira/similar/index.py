@@ -18,7 +18,7 @@ import numpy as np
 from dhakira.similar import ALGORITHM, VERSION
 from dhakira.similar.signature import HASH_BYTES, Hash
 
-VARIANTS = ("full", "trim", "centre", "frame", "tl", "tr", "bl", "br", "bars")
+VARIANTS = ("full", "trim", "centre", "frame", "tl", "tr", "bl", "br", "bars", "fcentre")
 NO_PHASH = -1
 
 

@@ -7,7 +7,8 @@
 * video ↔ video: frames within ``frame_distance`` vote for the time offset between the two
   videos; the largest set of frames that agree on it (± ``offset_tolerance_s``) must be at least
   ``min_frames`` and ``min_fraction`` of the shorter video. The agreed offset locates a clip in
-  the longer video. The query's mirrored frames vote separately (a mirrored copy).
+  the longer video. Each frame votes with its whole picture and its centre (logos, bars);
+  the query's mirrored frames vote separately (a mirrored copy).
 * image ↔ video frame: a still (screenshot, thumbnail) matched like an image against frames;
   the frame's time is reported.
 """
@@ -111,19 +112,21 @@ def _video(
     if other_frames == 0:
         return None
     best: tuple[str, int, float, int, float | None, str] | None = None
-    for variant, method in (("frame", "video"), ("mirror", "video-mirrored")):
+    for family, method in ((("frame", "fcentre"), "video"), (("mirror",), "video-mirrored")):
         votes = [
-            (h.t - queries[h.query].t, h.query, h.t, h.distance)  # type: ignore[operator]
+            (h.t - q.t, q.t, h.t, h.distance)
             for h in hits
             if h.t is not None
-            and queries[h.query].variant == variant
-            and h.distance <= s.frame_distance
+            and (q := queries[h.query]).t is not None
+            and q.variant in family
+            and h.variant == ("frame" if q.variant == "mirror" else q.variant)  # a zoom's
+            and h.distance <= s.frame_distance  # centre is its later whole frame: no crossing
         ]
         found = agree(votes, s.offset_tolerance_s)
         if not found:
             continue
         n, offset, dists = found
-        mine = sum(1 for q in queries if q.variant == variant)
+        mine = sum(1 for q in queries if q.variant == family[0])
         shorter = max(1, min(mine, other_frames))
         need = min(s.min_frames, shorter)
         fraction = n / shorter
@@ -140,9 +143,9 @@ def _video(
 
 
 def agree(
-    votes: list[tuple[float, int, float, int]], tolerance: float
+    votes: list[tuple[float, float, float, int]], tolerance: float
 ) -> tuple[int, float, list[int]] | None:
-    """The largest set of votes (offset, query frame, other frame time, distance) whose offsets
+    """The largest set of votes (offset, query frame time, other frame time, distance) whose offsets
     lie within ``tolerance`` of their median; each query frame and each other frame counted
     once. Returns (count, median offset, distances)."""
     if not votes:
@@ -155,7 +158,7 @@ def agree(
             j += 1
         window = votes[j : i + 1]
         # one vote per query frame and per other frame: keep the closest
-        seen_q: set[int] = set()
+        seen_q: set[float] = set()
         seen_t: set[float] = set()
         chosen = []
         for v in sorted(window, key=lambda v: v[3]):

@@ -42,7 +42,7 @@ class Signature:
 
     @property
     def frames(self) -> int:
-        return sum(1 for h in self.hashes if h.t is not None)
+        return sum(1 for h in self.hashes if h.variant == "frame")
 
 
 def pdq(rgb: np.ndarray) -> tuple[bytes, int]:

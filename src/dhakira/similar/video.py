@@ -25,10 +25,12 @@ from dhakira.similar.signature import (
     Signature,
     SignatureError,
     hamming,
+    pdq,
     pdq_dihedral,
 )
 
 SIDE = 128
+CROP = 13  # the centre variant leaves out this many pixels (10 %) on each side: logos, bars
 FRAME_BYTES = SIDE * SIDE * 3
 TIMEOUT_S = 1800
 _PTS = re.compile(rb"\bn:\s*(\d+)\s.*?\bpts_time:\s*(-?[0-9.]+)")
@@ -50,7 +52,7 @@ def _frames(path: Path, *, keyframes: bool, every_s: float) -> tuple[list[Hash],
         *pre, "-i", str(path), "-map", "0:v:0", "-an", "-sn", "-dn",
         "-vf", chain, "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "-",
     ]  # fmt: skip
-    hashes: list[tuple[bytes, int, bytes]] = []
+    hashes: list[tuple[bytes, int, bytes, bytes]] = []
     with tempfile.TemporaryFile() as log:
         try:
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log)
@@ -65,7 +67,8 @@ def _frames(path: Path, *, keyframes: bool, every_s: float) -> tuple[list[Hash],
                         break
                     frame = np.frombuffer(buf, np.uint8).reshape(SIDE, SIDE, 3)
                     d = pdq_dihedral(frame)
-                    hashes.append((d[0][0], d[0][1], d[MIRROR][0]))
+                    inner, _ = pdq(frame[CROP:-CROP, CROP:-CROP])
+                    hashes.append((d[0][0], d[0][1], d[MIRROR][0], inner))
                 proc.wait(timeout=TIMEOUT_S)
             finally:
                 if proc.poll() is None:
@@ -77,10 +80,11 @@ def _frames(path: Path, *, keyframes: bool, every_s: float) -> tuple[list[Hash],
     if proc.returncode != 0 and not hashes:
         raise SignatureError(_why(text))
     out = []
-    for i, (bits, quality, mirror) in enumerate(hashes):
+    for i, (bits, quality, mirror, inner) in enumerate(hashes):
         t = times[i] if i < len(times) else float(i)
         out.append(Hash("frame", bits, quality, round(t, 3), None))
         out.append(Hash("mirror", mirror, quality, round(t, 3), None))
+        out.append(Hash("fcentre", inner, quality, round(t, 3), None))
     return out, text
 
 
@@ -123,10 +127,11 @@ def video_signature(path: Path, settings: Settings | None = None) -> Signature:
         raise SignatureError(
             f"all {len(frames)} sampled frames are flat (black or one colour): not compared"
         )
-    stored = [h for h in kept if h.variant == "frame"]
+    stored = [h for h in kept if h.variant in ("frame", "fcentre")]
     note = None
-    if len(stored) < s.min_frames:
-        note = f"short or still video: {len(stored)} distinct frame(s) to compare"
+    n = sum(1 for h in stored if h.variant == "frame")
+    if n < s.min_frames:
+        note = f"short or still video: {n} distinct frame(s) to compare"
     return Signature(
         "video",
         stored,
@@ -152,10 +157,14 @@ def _merge(a: list[Hash], b: list[Hash], near_s: float) -> list[Hash]:
 
 
 def keep_frames(hashes: list[Hash], s: Settings) -> list[Hash]:
-    """Drop flat frames and repeats of the frame kept just before (with their mirrors)."""
+    """Drop flat frames and repeats of the frame kept just before (with their mirrors and
+    centres)."""
     out: list[Hash] = []
     last: Hash | None = None
-    mirrors = {h.t: h for h in hashes if h.variant == "mirror"}
+    extra: dict[float | None, list[Hash]] = {}
+    for h in hashes:
+        if h.variant in ("mirror", "fcentre"):
+            extra.setdefault(h.t, []).append(h)
     for h in hashes:
         if h.variant != "frame" or h.quality < s.frame_quality:
             continue
@@ -168,7 +177,6 @@ def keep_frames(hashes: list[Hash], s: Settings) -> list[Hash]:
         ):
             continue
         out.append(h)
-        if h.t in mirrors:
-            out.append(mirrors[h.t])
+        out += extra.get(h.t, [])
         last = h
     return out
