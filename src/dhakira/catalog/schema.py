@@ -204,7 +204,7 @@ MIGRATIONS: list[Migration] = [
         item_id INTEGER NOT NULL REFERENCES items(id),
         algorithm TEXT NOT NULL,
         version INTEGER NOT NULL,
-        variant TEXT NOT NULL,          -- full | trim | centre (images), frame (video)
+        variant TEXT NOT NULL,          -- full, trim, bars, centre, tl.. (images); frame, fcentre
         t REAL,                         -- the frame's time in seconds (video)
         hash BLOB NOT NULL,             -- 32 bytes: PDQ
         quality INTEGER NOT NULL,       -- PDQ quality 0..100
