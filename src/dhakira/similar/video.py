@@ -45,7 +45,9 @@ def _frames(path: Path, *, keyframes: bool, every_s: float) -> tuple[list[Hash],
         chain = f"scale={SIDE}:{SIDE}:flags=area,showinfo"
     else:
         pre = ["-skip_frame", "noref"]
-        pick = f"select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,{every_s:g})'"
+        # the first frame of each every_s period of the timeline: two copies of a video are
+        # sampled at the same moments (phase-aligned), whatever their frame rates and GOPs
+        pick = f"select='isnan(prev_t)+gt(floor(t/{every_s:g})\\,floor(prev_t/{every_s:g}))'"
         chain = f"{pick},scale={SIDE}:{SIDE}:flags=area,showinfo"
     cmd = [
         "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "info", "-threads", "1",
