@@ -289,4 +289,47 @@ MIGRATIONS: list[Migration] = [
         digest TEXT                     -- SHA-256 of the bag's manifest-sha256.txt, or the file
     );
     """,
+    # 8 — near-duplicates: perceptual signatures, their hashes, revisable links between items
+    """
+    CREATE TABLE sim_signatures (       -- one per (item, algorithm, version), rebuildable
+        item_id INTEGER NOT NULL REFERENCES items(id),
+        algorithm TEXT NOT NULL,        -- pdq
+        version INTEGER NOT NULL,       -- dhakira.similar.VERSION
+        kind TEXT,                      -- image | video; NULL when none could be made
+        width INTEGER, height INTEGER, duration_s REAL,
+        picture_pixels INTEGER,         -- pixels inside uniform borders (letterbox etc.)
+        frames INTEGER NOT NULL DEFAULT 0,  -- video frames kept
+        note TEXT,                      -- e.g. "short or still video: 1 distinct frame(s)"
+        error TEXT,                     -- why no signature could be made
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (item_id, algorithm, version)
+    );
+    CREATE TABLE sim_hashes (           -- the hashes of a signature
+        item_id INTEGER NOT NULL REFERENCES items(id),
+        algorithm TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        variant TEXT NOT NULL,          -- full, trim, bars, centre, tl.. (images); frame, fcentre
+        t REAL,                         -- the frame's time in seconds (video)
+        hash BLOB NOT NULL,             -- 32 bytes: PDQ
+        quality INTEGER NOT NULL,       -- PDQ quality 0..100
+        phash INTEGER                   -- 64-bit pHash (as signed int64), images
+    );
+    CREATE INDEX sim_hashes_item ON sim_hashes(item_id, algorithm, version);
+    CREATE TABLE sim_links (            -- near-duplicate links; never deleted, only revised
+        a INTEGER NOT NULL REFERENCES items(id),
+        b INTEGER NOT NULL REFERENCES items(id),
+        method TEXT NOT NULL,           -- image | frame | video | video-mirrored | manual
+        score REAL, distance INTEGER, frames INTEGER,
+        offset_s REAL,                  -- video: time in b = time in a + offset_s
+        frame_item INTEGER,             -- frame: the video item whose frame matched
+        detail TEXT,
+        status TEXT NOT NULL,           -- auto | confirmed | rejected
+        decided_by TEXT, decided_at TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (a, b),
+        CHECK (a < b)
+    );
+    CREATE INDEX sim_links_b ON sim_links(b);
+    """,
 ]

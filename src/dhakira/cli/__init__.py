@@ -22,6 +22,7 @@ from dhakira.cli import (
     log_cmd,
     rebuild_cmd,
     search_cmd,
+    similar_cmd,
     web_cmd,
 )
 from dhakira.errors import DhakiraError
@@ -67,6 +68,7 @@ for module in (
     add_cmd,
     items_cmd,
     search_cmd,
+    similar_cmd,
     fsck_cmd,
     rebuild_cmd,
     log_cmd,

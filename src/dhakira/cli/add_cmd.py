@@ -13,6 +13,7 @@ from dhakira.ingest.containers import Limits
 from dhakira.ingest.derive import Deriver, derive_pending
 from dhakira.progress import Quiet
 from dhakira.search.index import index_pending
+from dhakira.similar.derive import sign_pending
 
 
 @click.command()
@@ -79,9 +80,10 @@ def add(
             for path in paths:
                 ingest = Ingest(archive, options, progress, deriver)
                 summaries.append(ingest.run(os.path.abspath(path)))
-            derived = 0
+            derived = linked = 0
             if deriver is not None:  # what is in flight, then anything left by an earlier run
                 derived = deriver.finish() + derive_pending(archive, progress, ocr=not no_ocr)
+                linked = sign_pending(archive, progress).links  # near-duplicates found
         finally:
             if deriver is not None:
                 deriver.close()
@@ -89,12 +91,20 @@ def add(
         archive.log.checkpoint()  # sign the tree that now holds this batch
     failed = any(s.errors for s in summaries)
     if as_json:
-        emit_json({"batches": [s.as_json() for s in summaries], "metadata_derived": derived})
+        emit_json(
+            {
+                "batches": [s.as_json() for s in summaries],
+                "metadata_derived": derived,
+                "similar_links": linked,
+            }
+        )
     else:
         for s in summaries:
             print_summary(s)
         if derived:
             click.echo(f"metadata: recorded for {derived} new items")
+        if linked:
+            click.echo(f"near-duplicates: {linked} new links (`dhakira groups` shows them)")
         if failed:
             click.echo(
                 "Some files could not be added (lines marked error above). Fix what they"

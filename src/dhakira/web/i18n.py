@@ -60,6 +60,8 @@ MESSAGES: dict[str, tuple[str, str]] = {  # key: (English, Arabic)
         "للتحقق دون اتصال: dhakira verify-proof FILE --key log.pub",
     ),
     "near_duplicates": ("Near-duplicates", "نسخ شبه مطابقة"),
+    "link_rejected": ("rejected by an investigator", "رفضها محقق"),
+    "link_confirmed": ("confirmed by an investigator", "أكّدها محقق"),
     "none": ("None", "لا شيء"),
     "tool_outputs": ("Raw tool output", "مخرجات الأدوات الخام"),
     "fixity": ("Fixity", "سلامة الملف"),

@@ -1,0 +1,172 @@
+"""Deciding which index hits are copies: pure functions, no I/O.
+
+* image ↔ image: the smallest PDQ distance over the stored variants (full, borders trimmed,
+  centre) and the query's rotations/mirrors. Within ``image_distance`` it is a match; up to
+  ``image_distance_loose`` only if the pHash of the same variants agrees too. A low-quality
+  hash (near-uniform picture) needs both.
+* video ↔ video: frames within ``frame_distance`` vote for the time offset between the two
+  videos; the largest set of frames that agree on it (± ``offset_tolerance_s``) must be at least
+  ``min_frames`` and ``min_fraction`` of the shorter video. The agreed offset locates a clip in
+  the longer video. Each frame votes with its whole picture and its centre (logos, bars);
+  the query's mirrored frames vote separately (a mirrored copy).
+* image ↔ video frame: a still (screenshot, thumbnail) matched like an image against frames;
+  the frame's time is reported.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from statistics import median
+from typing import Any
+
+from dhakira.similar.index import Hit
+from dhakira.similar.settings import Settings
+from dhakira.similar.signature import Hash, Signature
+
+
+@dataclass(frozen=True)
+class Match:
+    item_id: int
+    method: str  # image | video | video-mirrored | frame
+    distance: int  # PDQ bits: the best (image, frame) or the median of matched frames (video)
+    score: float  # 0..1, higher is closer
+    frames: int = 0  # matched frames with agreeing offsets (video)
+    offset_s: float | None = None  # video: where the query's 0 s falls in the other; frame: t
+    detail: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def query_hashes(sig: Signature) -> list[Hash]:
+    return [*sig.hashes, *sig.query_only]
+
+
+def radius(s: Settings) -> int:
+    return max(s.image_distance_loose, s.frame_distance)
+
+
+def _pbits(a: int | None, b: int | None) -> int | None:
+    return None if a is None or b is None else (a ^ b).bit_count()
+
+
+def image_pair_ok(d: int, qa: int, qb: int, p: int | None, s: Settings) -> bool:
+    trusted = min(qa, qb) >= s.min_quality
+    if trusted and d <= s.image_distance:
+        return True
+    limit = s.image_distance_loose if trusted else s.image_distance
+    return d <= limit and p is not None and p <= s.phash_distance
+
+
+def decide(
+    sig: Signature, hits: list[Hit], frames_of: Mapping[int, int], s: Settings
+) -> list[Match]:
+    """The matches among ``hits`` (of ``query_hashes(sig)``), best first."""
+    queries = query_hashes(sig)
+    by_item: dict[int, list[Hit]] = defaultdict(list)
+    for h in hits:
+        by_item[h.item_id].append(h)
+    out: list[Match] = []
+    for item_id, item_hits in by_item.items():
+        m = (
+            _video(sig, queries, item_hits, frames_of.get(item_id, 0), s)
+            if sig.kind == "video"
+            else None
+        )
+        m = m or _still(sig, queries, item_hits, s)
+        if m is not None:
+            out.append(Match(item_id, *m))
+    return sorted(out, key=lambda m: (-m.score, m.distance, m.item_id))
+
+
+def _still(
+    sig: Signature, queries: list[Hash], hits: list[Hit], s: Settings
+) -> tuple[str, int, float, int, float | None, str] | None:
+    """An image against an image, or a still against one frame."""
+    best: tuple[int, Hit, Hash] | None = None
+    for h in hits:
+        q = queries[h.query]
+        if sig.kind == "video" and h.t is not None:
+            continue  # video ↔ video is decided by offsets, not one frame
+        if sig.kind == "video" and q.variant == "mirror":
+            continue
+        p = _pbits(q.phash, h.phash)
+        if not image_pair_ok(h.distance, q.quality, h.quality, p, s):
+            continue
+        if best is None or h.distance < best[0]:
+            best = (h.distance, h, q)
+    if best is None:
+        return None
+    d, h, q = best
+    t = h.t if h.t is not None else q.t
+    method = "frame" if t is not None else "image"
+    how = f"{q.variant}~{h.variant}"
+    return method, d, round(1 - d / 128, 3), 0, t, how
+
+
+def _video(
+    sig: Signature, queries: list[Hash], hits: list[Hit], other_frames: int, s: Settings
+) -> tuple[str, int, float, int, float | None, str] | None:
+    if other_frames == 0:
+        return None
+    best: tuple[str, int, float, int, float | None, str] | None = None
+    for family, method in ((("frame", "fcentre"), "video"), (("mirror",), "video-mirrored")):
+        votes = [
+            (h.t - q.t, q.t, h.t, h.distance)
+            for h in hits
+            if h.t is not None
+            and (q := queries[h.query]).t is not None
+            and q.variant in family
+            and h.variant == ("frame" if q.variant == "mirror" else q.variant)  # a zoom's
+            and h.distance <= s.frame_distance  # centre is its later whole frame: no crossing
+        ]
+        found = agree(votes, s.offset_tolerance_s)
+        if not found:
+            continue
+        n, offset, dists = found
+        mine = sum(1 for q in queries if q.variant == family[0])
+        shorter = max(1, min(mine, other_frames))
+        need = min(s.min_frames, shorter)
+        fraction = n / shorter
+        if n < need or fraction < s.min_fraction:
+            continue
+        if n < s.min_frames and min(dists) > s.image_distance:
+            continue  # a short video with few frames must match them closely
+        d = int(median(dists))
+        score = round(min(1.0, fraction) * (1 - d / 128), 3)
+        cand = (method, d, score, n, round(offset, 2), f"{n}/{shorter} frames")
+        if best is None or cand[2] > best[2]:
+            best = cand
+    return best
+
+
+def agree(
+    votes: list[tuple[float, float, float, int]], tolerance: float
+) -> tuple[int, float, list[int]] | None:
+    """The largest set of votes (offset, query frame time, other frame time, distance) whose offsets
+    lie within ``tolerance`` of their median; each query frame and each other frame counted
+    once. Returns (count, median offset, distances)."""
+    if not votes:
+        return None
+    votes = sorted(votes)
+    best: tuple[int, float, list[int]] | None = None
+    j = 0
+    for i in range(len(votes)):
+        while votes[i][0] - votes[j][0] > 2 * tolerance:
+            j += 1
+        window = votes[j : i + 1]
+        # one vote per query frame and per other frame: keep the closest
+        seen_q: set[float] = set()
+        seen_t: set[float] = set()
+        chosen = []
+        for v in sorted(window, key=lambda v: v[3]):
+            if v[1] in seen_q or v[2] in seen_t:
+                continue
+            seen_q.add(v[1])
+            seen_t.add(v[2])
+            chosen.append(v)
+        if best is None or len(chosen) > best[0]:
+            best = (len(chosen), median(v[0] for v in chosen), [v[3] for v in chosen])
+    return best

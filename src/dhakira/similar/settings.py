@@ -1,0 +1,58 @@
+"""Thresholds for near-duplicate matching: defaults measured by bench/similar_eval.py.
+
+An archive overrides any of them in an ``[similar]`` table of ``archive.toml``; each default
+is justified, with the figures, in docs/similar.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from dhakira.errors import InputError
+
+
+@dataclass(frozen=True)
+class Settings:
+    image_distance: int = 31
+    """PDQ bits (of 256) within which two images (any stored variant) are the same picture."""
+    image_distance_loose: int = 80
+    """Up to this PDQ distance, an image pair still matches if the pHash agrees too."""
+    phash_distance: int = 10
+    """pHash bits (of 64) that count as agreement (second opinion)."""
+    min_quality: int = 50
+    """PDQ quality below which a hash is not trusted on its own (pHash must agree as well)."""
+    frame_distance: int = 48
+    """PDQ bits within which two video frames are neighbours."""
+    frame_quality: int = 30
+    """Video frames with a lower PDQ quality (black, flat, faded) are dropped."""
+    repeat_distance: int = 12
+    """A frame this close to the last kept one (and < repeat_span_s after it) is dropped."""
+    repeat_span_s: float = 6.0
+    """A still scene keeps one frame at least this often."""
+    frame_every_s: float = 1.0
+    """At least one frame this often: decoded beyond the keyframes when keyframes are sparser."""
+    offset_tolerance_s: float = 1.5
+    """Matched frames agree on the time offset between two videos within this many seconds."""
+    min_frames: int = 3
+    """Matched frames with agreeing offsets needed to link two videos (fewer if one is short)."""
+    min_fraction: float = 0.3
+    """...and that share of the shorter video's frames."""
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Settings:
+        table = config.get("similar", {})
+        if not isinstance(table, dict):
+            raise InputError("archive.toml: [similar] must be a table of settings")
+        known = {f.name: f.type for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for key, value in table.items():
+            if key not in known:
+                raise InputError(
+                    f"archive.toml: unknown setting similar.{key} (known: {', '.join(known)})"
+                )
+            want = float if "float" in str(known[key]) else int
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise InputError(f"archive.toml: similar.{key} must be a number")
+            values[key] = want(value)
+        return cls(**values)

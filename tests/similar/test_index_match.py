@@ -1,0 +1,128 @@
+"""The index finds exactly what brute force finds; matching rules; settings; groups."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from dhakira.errors import InputError
+from dhakira.similar.groups import Member, components, quality_key
+from dhakira.similar.index import HashIndex
+from dhakira.similar.match import agree, decide, image_pair_ok, query_hashes, radius
+from dhakira.similar.settings import Settings
+from dhakira.similar.signature import Hash, Signature, hamming
+
+
+def _bits(rng: random.Random) -> bytes:
+    return rng.randbytes(32)
+
+
+def _flip(bits: bytes, n: int, rng: random.Random) -> bytes:
+    v = bytearray(bits)
+    for i in rng.sample(range(256), n):
+        v[i // 8] ^= 1 << (i % 8)
+    return bytes(v)
+
+
+def test_range_search_equals_brute_force() -> None:
+    rng = random.Random(1)
+    index = HashIndex()
+    stored = []
+    for item in range(200):
+        base = _bits(rng)
+        hashes = [
+            Hash("frame", _flip(base, rng.randrange(0, 80), rng), 90, float(t)) for t in range(5)
+        ]
+        stored += [(item, h) for h in hashes]
+        index.add(item, hashes)
+    assert len(index) == 1000 and index.frames[0] == 5
+    query = Hash("full", _flip(stored[17][1].bits, 20, rng), 100)
+    hits = index.search([query], 60)
+    want = {(i, h.t) for i, h in stored if hamming(h.bits, query.bits) <= 60}
+    assert {(h.item_id, h.t) for h in hits} == want and want
+    assert all(
+        h.distance
+        == hamming(query.bits, next(s.bits for i, s in stored if (i, s.t) == (h.item_id, h.t)))
+        for h in hits
+    )
+    assert all(h.item_id != 3 for h in index.search([query], 256, exclude=3))
+
+
+def _video(frames: list[tuple[float, bytes]]) -> Signature:
+    return Signature("video", [Hash("frame", b, 100, t) for t, b in frames])
+
+
+def test_videos_match_when_offsets_agree() -> None:
+    rng = random.Random(2)
+    s = Settings()
+    long_frames = [(float(t), _bits(rng)) for t in range(30)]
+    index = HashIndex()
+    index.add(1, _video(long_frames).hashes)
+    # a clip of seconds 10..19, re-encoded (a few bits flipped), with its own time from 0
+    clip = _video([(t - 10.0 + 0.3, _flip(b, 12, rng)) for t, b in long_frames[10:20]])
+    hits = index.search(query_hashes(clip), radius(s))
+    [m] = decide(clip, hits, index.frames, s)
+    assert m.method == "video" and m.frames == 10
+    assert m.offset_s == pytest.approx(9.7, abs=0.01)
+    # the same frames in a shuffled order: neighbours, but few agree on one offset
+    order = list(range(10, 20))
+    random.Random(3).shuffle(order)
+    shuffled = _video(
+        [(float(k) * 3, _flip(long_frames[i][1], 12, rng)) for k, i in enumerate(order)]
+    )
+    strict = Settings(min_frames=5)
+    hits = index.search(query_hashes(shuffled), radius(s))
+    assert decide(shuffled, hits, index.frames, strict) == []
+    assert decide(clip, index.search(query_hashes(clip), radius(s)), index.frames, strict)
+
+
+def test_agree_counts_each_frame_once() -> None:
+    votes = [(5.0, 0, 5.0, 10), (5.1, 0, 5.1, 12), (5.2, 1, 6.2, 8), (9.0, 2, 11.0, 4)]
+    n, offset, dists = agree(votes, 1.0)  # type: ignore[misc]
+    assert n == 2 and offset == pytest.approx(5.1) and sorted(dists) == [8, 10]
+
+
+def test_image_rules() -> None:
+    s = Settings()
+    assert image_pair_ok(31, 100, 100, None, s)
+    assert not image_pair_ok(32, 100, 100, None, s)
+    assert image_pair_ok(70, 100, 100, 10, s)  # loose band: the pHash agrees
+    assert not image_pair_ok(70, 100, 100, 11, s)
+    assert not image_pair_ok(20, 10, 100, None, s)  # a flat picture alone is not trusted
+    assert image_pair_ok(20, 10, 100, 3, s)
+
+
+def test_settings_from_archive_toml() -> None:
+    assert Settings.from_config({}).image_distance == 31
+    assert Settings.from_config({"similar": {"image_distance": 24}}).image_distance == 24
+    assert Settings.from_config({"similar": {"min_fraction": 1}}).min_fraction == 1.0
+    with pytest.raises(InputError, match=r"unknown setting similar\.nope"):
+        Settings.from_config({"similar": {"nope": 1}})
+    with pytest.raises(InputError, match=r"must be a number"):
+        Settings.from_config({"similar": {"image_distance": "x"}})
+
+
+def test_components_and_quality() -> None:
+    assert components([(1, 2), (3, 4), (2, 5)]) == [{1, 2, 5}, {3, 4}]
+
+    def member(i: int, w: int, h: int, pic: int | None = None, br: int | None = None) -> Member:
+        return Member(i, str(i), "image/png", "", None, None, w, h, br, None, pic)
+
+    big, boxed = member(1, 640, 480, 640 * 470), member(2, 640, 1067, 640 * 476)
+    assert max([big, boxed], key=quality_key) is big  # same picture, less padding
+    assert max([member(3, 320, 240), big], key=quality_key) is big
+    assert (
+        max(
+            [member(4, 640, 480, None, 900), member(5, 640, 480, None, 100)], key=quality_key
+        ).item_id
+        == 4
+    )
+
+
+def test_hash_bits_round_trip() -> None:
+    v = np.zeros(256, np.uint8)
+    v[[0, 9, 255]] = 1
+    packed = np.packbits(v).tobytes()
+    assert len(packed) == 32 and int.from_bytes(packed, "big").bit_count() == 3
