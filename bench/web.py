@@ -45,11 +45,29 @@ def free_port() -> int:
 
 
 def rss(pid: int) -> tuple[int, int]:
-    fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        fields[key] = value.strip()
-    return int(fields["VmRSS"].split()[0]) // 1024, int(fields["VmHWM"].split()[0]) // 1024
+    """Resident and peak memory in MB of the server and its worker processes, summed."""
+    now = peak = 0
+    for p in [pid, *workers_of(pid)]:
+        fields = {}
+        for line in Path(f"/proc/{p}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            fields[key] = value.strip()
+        now += int(fields["VmRSS"].split()[0]) // 1024
+        peak += int(fields["VmHWM"].split()[0]) // 1024
+    return now, peak
+
+
+def workers_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == pid:
+                found.append(int(entry.name))
+    return found
 
 
 def pct(values: list[float], p: float) -> float:
@@ -110,6 +128,7 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=100_000)
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--workers", type=int, default=1, help="dhakira serve --workers")
     ap.add_argument("--keep", type=Path, help="Keep the synthetic archive here; reuse it if there.")
     args = ap.parse_args()
     work = workdir("web")
@@ -125,7 +144,17 @@ def main() -> None:
         base_times = baseline(root, 3)
         port = free_port()
         server = subprocess.Popen(
-            [sys.executable, "-m", "dhakira", "serve", str(root), "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "dhakira",
+                "serve",
+                str(root),
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+            ],
             stdout=subprocess.DEVNULL,
         )
         base = f"http://127.0.0.1:{port}"

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import ctypes
 import ipaddress
+import os
+import signal
+import socket
 from pathlib import Path
 
 import click
@@ -12,6 +18,13 @@ from dhakira.archive import Archive
 from dhakira.cli.common import open_archive
 from dhakira.cli.output import Bars, emit_json, json_option
 from dhakira.progress import Quiet
+
+
+def _stop_with_parent() -> None:
+    """Linux: a worker gets SIGTERM when the process that forked it dies, even by SIGKILL."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _loopback(host: str) -> bool:
@@ -35,6 +48,13 @@ def _loopback(host: str) -> bool:
 @click.option(
     "--threads", default=40, show_default=True, help="Requests handled at once (worker threads)."
 )
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes sharing the port (searches are CPU-bound: one per core).",
+)
 @json_option
 @click.pass_context
 def serve(
@@ -44,6 +64,7 @@ def serve(
     port: int,
     secure_cookies: bool | None,
     threads: int,
+    workers: int,
     as_json: bool,
 ) -> None:
     """Serve the web archive on ARCHIVE (default: -A or the current folder).
@@ -59,7 +80,6 @@ def serve(
     start = archive or Path(ctx.find_root().obj or Path.cwd())
     root = Archive.open(start).root
     secure = not _loopback(host) if secure_cookies is None else secure_cookies
-    app = create_app(root, secure_cookies=secure)
     with Archive(root) as a:
         users = len(accounts.users(a.catalog.conn))
     url = f"http://{host}:{port}/"
@@ -72,18 +92,48 @@ def serve(
                 "No accounts yet: make one with  dhakira -A ARCHIVE user add NAME --role admin"
             )
 
-    async def limit_threads() -> None:
-        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+    def run(sock: socket.socket | None) -> None:
+        """One server process; the app (and its catalog connections) made in the process."""
+        app = create_app(root, secure_cookies=secure)
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=False)
+        server = uvicorn.Server(config)
 
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=False)
-    server = uvicorn.Server(config)
-    import asyncio
+        async def main() -> None:
+            anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+            await server.serve(sockets=[sock] if sock else None)
 
-    async def main() -> None:
-        await limit_threads()
-        await server.serve()
+        asyncio.run(main())
 
-    asyncio.run(main())
+    if workers == 1:
+        run(None)
+        return
+    # pre-fork: one listening socket, shared by every process; the kernel spreads connections
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    children = []
+    for _ in range(workers - 1):
+        pid = os.fork()
+        if pid == 0:  # a worker: serve until told to stop, never return into Click
+            code = 0
+            try:
+                _stop_with_parent()
+                run(sock)
+            except BaseException:
+                code = 1
+            finally:
+                os._exit(code)
+        children.append(pid)
+    try:
+        run(sock)
+    finally:
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        for pid in children:
+            os.waitpid(pid, 0)
 
 
 @click.group()
