@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from tests.conftest import run
 
 from dhakira.demo import DemoCollection, MissingToolError, build_demo
 
@@ -216,3 +217,14 @@ def test_missing_ffmpeg_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Mon
     with pytest.raises(MissingToolError, match="apt-get install ffmpeg"):
         build_demo(tmp_path / "demo")
     assert not (tmp_path / "demo").exists()
+
+
+def test_the_demo_command_finds_the_resent_photo_and_the_cut_video(tmp_path: Path) -> None:
+    """The main job, end to end: the same settle step as `add` signs and links near-duplicates
+    (the demo's re-sent photo, and the upload cut short, which is a clip of the video)."""
+    result = run("demo", tmp_path / "demo", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["similar_links"] >= 2
+    groups = run("groups", "--json", archive=tmp_path / "demo" / "archive")
+    names = json.dumps(json.loads(groups.output), ensure_ascii=False)
+    assert "نسخة معاد إرسالها" in names and "broken-upload.mp4" in names

@@ -200,6 +200,9 @@ def build_demo(dest: Path) -> DemoCollection:
             (top + "douma-20180407-0012.jpg", photo_shelter),
             (top + "دوما - صورة جديدة.jpg", photo_vdc_new),
             (top + "report-douma-initial.pdf", report),
+            # the bombing photo again, as a messaging app re-sends it: smaller, recompressed,
+            # no metadata — a different file that `dhakira groups` finds as the same picture
+            (top + "دوما - نسخة معاد إرسالها.jpg", _resent(photo_bombing)),
         ]
     )
     vdc_zip = dest / "vdc-export.zip"
@@ -425,6 +428,16 @@ def _photo(seed: int, camera: _Camera, taken: str, offset: tuple[float, float]) 
     buf = io.BytesIO()
     image.save(buf, "JPEG", quality=85, exif=exif.tobytes())
     return buf.getvalue()
+
+
+def _resent(photo: bytes) -> bytes:
+    """A photo as a messaging app forwards it: half size, heavy JPEG compression, no EXIF."""
+    with Image.open(io.BytesIO(photo)) as img:
+        half = (img.width // 2, img.height // 2)
+        small = img.convert("RGB").resize(half, Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    small.save(out, "JPEG", quality=45)
+    return out.getvalue()
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:

@@ -10,10 +10,9 @@ from dhakira.cli.common import open_archive
 from dhakira.cli.output import Bars, emit_json, human_bytes, json_option
 from dhakira.ingest.add import AddOptions, AddSummary, Ingest
 from dhakira.ingest.containers import Limits
-from dhakira.ingest.derive import Deriver, derive_pending
+from dhakira.ingest.derive import Deriver
+from dhakira.ingest.settle import settle
 from dhakira.progress import Quiet
-from dhakira.search.index import index_pending
-from dhakira.similar.derive import sign_pending
 
 
 @click.command()
@@ -80,15 +79,11 @@ def add(
             for path in paths:
                 ingest = Ingest(archive, options, progress, deriver)
                 summaries.append(ingest.run(os.path.abspath(path)))
-            derived = linked = 0
-            if deriver is not None:  # what is in flight, then anything left by an earlier run
-                derived = deriver.finish() + derive_pending(archive, progress, ocr=not no_ocr)
-                linked = sign_pending(archive, progress).links  # near-duplicates found
+            settled = settle(archive, progress, deriver, ocr=not no_ocr)
+            derived, linked = settled.derived, settled.links
         finally:
             if deriver is not None:
                 deriver.close()
-        index_pending(archive.catalog.conn, progress)  # make the new items findable
-        archive.log.checkpoint()  # sign the tree that now holds this batch
     failed = any(s.errors for s in summaries)
     if as_json:
         emit_json(

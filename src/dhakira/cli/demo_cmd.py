@@ -15,8 +15,8 @@ from dhakira.cli.output import Bars, emit_json, json_option
 from dhakira.demo import build_demo
 from dhakira.ingest.add import AddOptions, Ingest
 from dhakira.ingest.derive import Deriver
+from dhakira.ingest.settle import settle
 from dhakira.progress import Quiet
-from dhakira.search.index import index_pending
 
 
 @click.command()
@@ -48,20 +48,20 @@ def demo(ctx: click.Context, dest: Path, as_json: bool) -> None:
                 summaries.append(summary)
                 if not as_json:
                     print_summary(summary)
-            deriver.finish()
+            settled = settle(archive, progress, deriver)
         finally:
             deriver.close()
-        index_pending(archive.catalog.conn, progress)
-        archive.log.checkpoint()
     if as_json:
         emit_json(
             {
                 "archive": str(dest / "archive"),
                 "distinct_files": material.distinct_files,
                 "batches": [s.as_json() for s in summaries],
+                "similar_links": settled.links,
             }
         )
         return
+    click.echo(f"\nnear-duplicates: {settled.links} links found (see `dhakira groups`)")
     click.echo(f"\n$ dhakira -A {dest / 'archive'} stats")
     ctx.find_root().obj = str(dest / "archive")
     ctx.invoke(stats, as_json=False)
@@ -72,6 +72,7 @@ def demo(ctx: click.Context, dest: Path, as_json: bool) -> None:
         f"  {a} ls\n"
         f"  {a} show ITEM                 every contribution and all metadata\n"
         f"  {a} search دوما               also Douma, Duma, type:video, captured:2018-04\n"
+        f"  {a} groups                    the same photo re-sent as another file, found\n"
         f"  {a} fsck                      re-hash every original\n"
         f"  {a} log prove ITEM -o item.proof   a proof anyone can check offline:\n"
         f"  {me} verify-proof item.proof --key {dest / 'archive' / 'keys' / 'log.pub'}"

@@ -33,8 +33,8 @@ from dhakira.access import acting_as
 from dhakira.errors import DhakiraError, InputError
 from dhakira.ingest.add import AddOptions, Ingest
 from dhakira.ingest.derive import Deriver
+from dhakira.ingest.settle import settle
 from dhakira.progress import Quiet
-from dhakira.search.index import index_pending
 from dhakira.web.core import Ctx, Hub, NotFound, PlainError, check_csrf, context, read_form
 
 UPLOADERS = ("admin", "investigator")
@@ -230,11 +230,9 @@ def _ingest(c: Ctx, folder: Path, collection: str | None) -> dict[str, Any]:
         deriver = Deriver(archive, progress, workers=2)
         try:
             summary = Ingest(archive, options, progress, deriver).run(os.fsencode(folder))
-            deriver.finish()
+            settle(archive, progress, deriver)
         finally:
             deriver.close()
-        index_pending(archive.catalog.conn, progress)
-        archive.log.checkpoint()
     items = [
         {"sha256": r[0], "name": bytes(r[1]).decode("utf-8", "replace")}
         for r in archive.catalog.conn.execute(
