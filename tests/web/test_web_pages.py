@@ -250,7 +250,7 @@ def test_resumable_upload_then_ingest_as_the_user(make_client: Any, world: World
     assert blob == data
     assert tuple(who) == ("inv", "uploads")
     assert actors == {"web:inv"}
-    assert not any((world.root / "uploads").iterdir())  # nothing left behind
+    assert not list((world.root / "uploads").iterdir())  # nothing left behind
     viewer = make_client("view")
     assert viewer.get("/api/search", params={"q": "pangolinword"}).json()["total"] == 1
     # viewers cannot upload
@@ -293,3 +293,48 @@ def test_long_arabic_names_fit_and_abandoned_uploads_are_given_up(
     os.utime(folder / "data", (week_ago, week_ago))
     c.request("POST", "/upload/files", content=b'{"name": "new.txt", "size": 5}', headers=h)
     assert not folder.exists()
+
+
+def test_a_refused_finish_loses_no_upload(make_client: Any, world: World) -> None:
+    """Finishing a complete upload together with an incomplete one is refused, and the
+    complete one is still there, whole, to be finished on its own."""
+    c = make_client("inv")
+    h = {"X-CSRF-Token": c.csrf, "Content-Type": "application/json"}
+    patch = {"X-CSRF-Token": c.csrf, "Content-Type": "application/offset+octet-stream"}
+    data = os.urandom(5000)
+    urls = []
+    for name, size in (("whole.bin", len(data)), ("half.bin", 2 * len(data))):
+        made = c.request("POST", "/upload/files", headers=h,
+                         content=json.dumps({"name": name, "size": size}))  # fmt: skip
+        assert made.status_code == 201, made.text
+        urls.append(made.headers["location"])
+        r = c.request("PATCH", urls[-1], content=data, headers={**patch, "Upload-Offset": "0"})
+        assert r.status_code == 204
+    ids = [u.rsplit("/", 1)[1] for u in urls]
+    refused = c.request("POST", "/upload/finish", content=json.dumps({"ids": ids}), headers=h)
+    assert refused.status_code == 400 and "half.bin" in refused.text
+    assert c.request("HEAD", urls[0], headers=patch).headers["upload-offset"] == str(len(data))
+    done = c.request("POST", "/upload/finish", content=json.dumps({"ids": ids[:1]}), headers=h)
+    assert done.status_code == 200, done.text
+    with Archive(world.root) as a:
+        assert a.store.path(done.json()["items"][0]["sha256"]).read_bytes() == data
+
+
+def test_uploading_a_hidden_items_bytes_does_not_reveal_it(make_client: Any, world: World) -> None:
+    """The same bytes as an item restricted to someone else: received, but the reply neither
+    names the item nor says whether the archive already had it."""
+    c = make_client("inv")  # zebracorn.txt is restricted to alice
+    h = {"X-CSRF-Token": c.csrf, "Content-Type": "application/json"}
+    patch = {"X-CSRF-Token": c.csrf, "Content-Type": "application/offset+octet-stream"}
+    data = b"zebracorn sighting near the bakery, Douma"
+    made = c.request("POST", "/upload/files", headers=h,
+                     content=json.dumps({"name": "z.txt", "size": len(data)}))  # fmt: skip
+    url = made.headers["location"]
+    assert c.request("PATCH", url, content=data, headers={**patch, "Upload-Offset": "0"}).is_success
+    done = c.request("POST", "/upload/finish", headers=h,
+                     content=json.dumps({"ids": [url.rsplit("/", 1)[1]]}))  # fmt: skip
+    assert done.status_code == 200, done.text
+    out = done.json()
+    assert world.shas["zebracorn.txt"] not in done.text
+    assert out["items"] == [] and out["summary"]["files"] == 1
+    assert "known_items" not in out["summary"] and "new_items" not in out["summary"]

@@ -29,7 +29,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from dhakira.access import acting_as
+from dhakira.access import View, acting_as
 from dhakira.errors import DhakiraError, InputError
 from dhakira.ingest.add import AddOptions, Ingest
 from dhakira.ingest.derive import Deriver
@@ -192,14 +192,22 @@ def finish(c: Ctx) -> Response:
     if not ids or not isinstance(ids, list):
         raise InputError("nothing to add: upload files first")
     root = c.hub.root
+    # every upload is checked before any is moved: a refused batch leaves them all as they were
+    ready: list[tuple[Path, dict[str, Any]]] = []
+    for ident in ids:
+        folder, meta = _meta(root, str(ident), c.viewer.name)
+        if not (folder / "data").exists():
+            raise InputError(f"{meta['name']} was added already")
+        if _offset(folder) != meta["size"]:
+            raise InputError(f"{meta['name']} is not complete yet: send the rest first")
+        ready.append((folder, meta))
     batch = uploads(root) / f"batch-{secrets.token_hex(8)}"
     batch.mkdir(parents=True)
     taken: set[str] = set()
+    moved: list[tuple[Path, Path]] = []
+    done = False
     try:
-        for ident in ids:
-            folder, meta = _meta(root, str(ident), c.viewer.name)
-            if _offset(folder) != meta["size"]:
-                raise InputError(f"{meta['name']} is not complete yet: send the rest first")
+        for folder, meta in ready:
             name = meta["name"]
             stem, dot, ext = name.rpartition(".")
             n = 1
@@ -211,10 +219,16 @@ def finish(c: Ctx) -> Response:
                 os.replace(folder / "data", batch / name)
             except FileNotFoundError as exc:
                 raise InputError(f"{meta['name']} was added already") from exc
+            moved.append((batch / name, folder / "data"))
         summary = _ingest(c, batch, collection)
+        done = True
         for ident in ids:
             shutil.rmtree(uploads(root) / str(ident), ignore_errors=True)
     finally:
+        if not done:  # nothing is lost: put every upload back, to be finished again
+            for there, back in moved:
+                with contextlib.suppress(OSError):
+                    os.replace(there, back)
         shutil.rmtree(batch, ignore_errors=True)
     return JSONResponse(summary)
 
@@ -243,4 +257,11 @@ def _ingest(c: Ctx, folder: Path, collection: str | None) -> dict[str, Any]:
     ]
     out = summary.as_json()
     out.pop("source", None)  # a server path: of no use to the browser
+    seen = View(archive, c.viewer).visible_shas([i["sha256"] for i in items])
+    if len(seen) < len(items):
+        # some bytes are already in the archive as items this user may not see: say neither
+        # which nor how many (new or known would tell), only what was received
+        items = [i for i in items if i["sha256"] in seen]
+        keep = ("batch", "files", "bytes", "members", "errors", "warnings", "seconds")
+        out = {k: out[k] for k in keep}
     return {"summary": out, "items": items}
