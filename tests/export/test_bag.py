@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import bagit
@@ -308,3 +309,51 @@ def test_half_listed_files_and_unlisted_tag_files_are_named(
     assert "data/items.csv: not in manifest-sha512.txt (a file was added)" in problems
     assert "tagmanifest-sha256.txt: does not list bag-info.txt" in problems
     assert "manifest-sha512.txt: SHA256 differs from tagmanifest-sha256.txt" in problems
+
+
+def test_forgeries_with_recomputed_manifests_are_still_caught(
+    bag: Path, base_archive: Path, tmp_path: Path
+) -> None:
+    """A forger who rewrites every manifest (the BagIt level is then fooled) is caught when the
+    original is swapped for a folder, a file rides along in an item's folder, or a bag-wide
+    table says something the items' own attested files do not."""
+    sha = sorted(p.name for p in (bag / "data" / "items").iterdir())[0]
+
+    def forged(name: str, change: Callable[[Path], None]) -> dict[str, object]:
+        copy = tmp_path / name
+        shutil.copytree(bag, copy)
+        change(copy)
+        b = bagit.Bag(str(copy))
+        b.save(manifests=True)
+        b.validate()
+        code, report = verify(copy, key(base_archive))
+        assert code == 3, name
+        return report
+
+    def folder_for_original(copy: Path) -> None:
+        (original,) = (copy / "data" / "items" / sha).glob("original*")
+        original.unlink()
+        original.mkdir()
+        (original / "forged.jpg").write_bytes(b"not the evidence")
+
+    report = forged("folder", folder_for_original)
+    assert any("not a regular file" in p for p in failed(report)[sha])
+
+    def extra_file(copy: Path) -> None:
+        (copy / "data" / "items" / sha / "note.txt").write_text("planted")
+
+    report = forged("extra", extra_file)
+    assert any("note.txt: not part of a package item" in p for p in failed(report)[sha])
+
+    def edit_table(name: str) -> Callable[[Path], None]:
+        def change(copy: Path) -> None:
+            table = copy / "data" / name
+            lines = table.read_text().splitlines(keepends=True)
+            lines[1] = lines[1].replace(",", ",X", 1)
+            table.write_text("".join(lines))
+
+        return change
+
+    for name in ("items.csv", "contributions.csv"):
+        report = forged(name, edit_table(name))
+        assert any(f"data/{name}" in p for p in report["problems"]), report["problems"]  # type: ignore[attr-defined]

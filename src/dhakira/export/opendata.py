@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from dhakira.catalog.catalog import Catalog
+from dhakira.export.cells import cell
 from dhakira.export.selection import Selected
 from dhakira.model import Contribution, ItemDetail
 
@@ -122,15 +123,9 @@ def write_csv(out: io.TextIOBase | Any, columns: list[str], rows: Iterable[dict[
     w.writeheader()
     n = 0
     for r in rows:
-        w.writerow({k: _cell(v) for k, v in r.items()})
+        w.writerow({k: cell(v) for k, v in r.items()})
         n += 1
     return n
-
-
-def _cell(v: Any) -> Any:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    return "" if v is None else v
 
 
 def jsonl_record(d: ItemDetail) -> dict[str, Any]:

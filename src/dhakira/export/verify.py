@@ -22,7 +22,9 @@ What is checked, and where a failure is reported:
 from __future__ import annotations
 
 import base64
+import csv
 import hashlib
+import io
 import json
 import os
 import re
@@ -34,6 +36,7 @@ from typing import Any
 from dhakira.custody import note as c2sp
 from dhakira.custody.consistency import check_consistency
 from dhakira.custody.proofcheck import check_proof
+from dhakira.export.cells import cell
 
 ALGORITHMS = ("sha256", "sha512")
 METADATA_FILES = ("item.json", "contributions.csv")
@@ -251,6 +254,7 @@ def verify_bag(root: Path, vkey: str, *, tsa_certificate_pem: bytes | None = Non
                 root, sha, vkey, cp_note if cp else None, report.export_id, hashes, file_problems
             )
         )
+    report.problems.extend(_check_tables(data, names))
     item_prefixes = tuple(f"data/items/{sha}/" for sha in names)
     for rel, lines in sorted(file_problems.items()):
         if not rel.startswith(item_prefixes):
@@ -259,6 +263,83 @@ def verify_bag(root: Path, vkey: str, *, tsa_certificate_pem: bytes | None = Non
     # --- time-stamps ---------------------------------------------------------------------
     _check_timestamps(report, custody, vkey, cp_note if cp else None, tsa_certificate_pem)
     return report
+
+
+def _csv_rows(path: Path) -> tuple[list[str], list[list[str]]] | None:
+    text = _text(path)
+    if text is None:
+        return None
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    return (rows[0], rows[1:]) if rows else ([], [])
+
+
+def _check_tables(data: Path, names: list[str]) -> list[str]:
+    """The bag-wide tables are conveniences: each must say exactly what the per-item files
+    (attested by the signed custody log) say, or it is named as changed."""
+    problems: list[str] = []
+    # contributions.csv: exactly the rows of the items' own contributions.csv
+    whole = _csv_rows(data / "contributions.csv")
+    parts = [_csv_rows(data / "items" / sha / "contributions.csv") for sha in names]
+    if whole is None:
+        problems.append("data/contributions.csv: missing or unreadable")
+    elif any(p is None or p[0] != whole[0] for p in parts) or sorted(
+        r for p in parts if p for r in p[1]
+    ) != sorted(whole[1]):
+        problems.append(
+            "data/contributions.csv: differs from the items' own contributions.csv (changed)"
+        )
+    # items.csv: each row exactly as the item's own item.json says
+    table = _csv_rows(data / "items.csv")
+    if table is None:
+        return [*problems, "data/items.csv: missing or unreadable"]
+    header, rows = table
+    seen = set()
+    for row in rows:
+        values = dict(zip(header, row, strict=False))
+        sha = values.get("item_sha256", "")
+        seen.add(sha)
+        detail = _item_json(data / "items" / sha / "item.json") if _HEX.fullmatch(sha) else None
+        if detail is None or _item_row(detail, header) != row:
+            problems.append(f"data/items.csv: the row of {sha[:12]}… differs from its item.json")
+    if seen != set(names):
+        problems.append("data/items.csv: does not list exactly the items in the bag")
+    return problems
+
+
+def _item_json(path: Path) -> dict[str, Any] | None:
+    text = _text(path)
+    try:
+        found = json.loads(text) if text is not None else None
+    except ValueError:
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def _item_row(d: dict[str, Any], header: list[str]) -> list[str]:
+    """The items.csv row that export writes for this item.json (opendata.item_row)."""
+    contributions = d.get("contributions") or []
+    fixity = d.get("fixity") or {}
+    properties = d.get("properties") or {}
+    values: dict[str, Any] = {
+        "item_sha256": d.get("sha256"),
+        "short_id": d.get("short_id"),
+        "mime": d.get("mime"),
+        "size": d.get("size"),
+        "added_at": d.get("added_at"),
+        "name": d.get("name"),
+        "contributions": len(contributions),
+        "contributors": "; ".join(sorted({c.get("contributor") for c in contributions})),
+        "collections": "; ".join(
+            sorted({c["collection"] for c in contributions if c.get("collection")})
+        ),
+        "fixity_status": fixity.get("last_status"),
+        "fixity_last_ok_at": fixity.get("last_ok_at"),
+    }
+    out = io.StringIO()
+    csv.writer(out).writerow(
+        [cell(values[k] if k in values else properties.get(k)) for k in header]
+    )
+    return next(csv.reader(io.StringIO(out.getvalue(), newline="")))
 
 
 def _text(path: Path) -> str | None:
@@ -290,13 +371,21 @@ def _check_item(
     if not folder.is_dir():
         problem("not a folder")
         return item
-    originals = [p.name for p in folder.iterdir() if p.name.startswith("original")]
+    entries = sorted(folder.iterdir())
+    originals = [p for p in entries if p.name.startswith("original")]
     if len(originals) != 1:
         problem(f"expected one original file, found {len(originals)}")
-    for name in originals:
-        got = hashes.get(base + name, {}).get("sha256")
-        if got is not None and got != sha:
-            problem(f"{name}: its SHA-256 is {got[:12]}…, not the item's id (the bytes changed)")
+    for p in originals:
+        got = hashes.get(base + p.name, {}).get("sha256")
+        if p.is_symlink() or not p.is_file():
+            problem(f"{p.name}: not a regular file (the original must be the bytes themselves)")
+        elif got is None:
+            problem(f"{p.name}: its SHA-256 could not be checked (not in the payload manifests)")
+        elif got != sha:
+            problem(f"{p.name}: its SHA-256 is {got[:12]}…, not the item's id (the bytes changed)")
+    for p in entries:  # nothing else may ride along in an item's folder
+        if p not in originals and p.name not in (*METADATA_FILES, "custody.proof"):
+            problem(f"{p.name}: not part of a package item (added after export?)")
     text = _text(folder / "custody.proof")
     if text is None:
         problem("custody.proof: missing or unreadable")
