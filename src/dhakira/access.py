@@ -32,13 +32,20 @@ from dhakira.timeutil import utcnow
 _GRANTED = "max(r.role IS ? OR r.user_id IS ?) = 0"
 # restricted items the viewer is not a grantee of, and every item of a restricted collection
 # the viewer is not a grantee of (the few collections first, then their items by index)
+# and, recursively, every file that came out of a hidden archive file (zip, tar)
 HIDDEN_SQL = (
+    "WITH RECURSIVE hidden(id) AS ("
     "SELECT r.item_id FROM restrictions r WHERE r.item_id IS NOT NULL"
     f" GROUP BY r.item_id HAVING {_GRANTED}"
     " UNION SELECT c.item_id FROM (SELECT r.collection_id FROM restrictions r"
     f" WHERE r.collection_id IS NOT NULL GROUP BY r.collection_id HAVING {_GRANTED}) k"
     " JOIN contributions c ON c.collection_id = k.collection_id"
+    " UNION SELECT m.item_id FROM hidden h JOIN contributions p ON p.item_id = h.id"
+    " JOIN contributions m ON m.parent_id = p.id"
+    ") SELECT id FROM hidden"
 )
+# what an anonymous member of the public may not see: everything restricted to anyone
+PUBLIC: tuple[str, int] = ("public", -1)
 NOTHING: tuple[str, list[Any]] = ("SELECT NULL WHERE 0", [])
 
 

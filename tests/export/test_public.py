@@ -260,3 +260,24 @@ def test_items_restricted_to_roles_never_reach_the_site(archive_path: Path, tmp_
     assert r.exit_code != 0, r.output  # nothing left to publish: a clear error, no site
     assert "restricted to some roles or users" in r.output, r.output
     assert not (tmp_path / "two").exists()
+
+
+def test_a_public_collection_publishes_what_it_held_when_marked(
+    archive_path: Path, tmp_path: Path
+) -> None:
+    """Files added to a collection after it was marked public are not published with it."""
+    r = run("publish", "--collection", "Douma 2018", archive=archive_path)
+    assert r.exit_code == 0, r.output
+    before = release(archive_path, tmp_path / "one")["published"]
+    later = tmp_path / "later"
+    later.mkdir()
+    img = later / "added-later.png"
+    from PIL import Image
+
+    Image.new("RGB", (64, 48), (10, 200, 30)).save(img)
+    r = run("add", later, "-c", "Someone", "--collection", "Douma 2018", archive=archive_path)
+    assert r.exit_code == 0, r.output
+    result = release(archive_path, tmp_path / "two")
+    assert result["published"] == before
+    sha = hashlib.sha256(img.read_bytes()).hexdigest()
+    assert result["left_out"][sha] == "not marked public"  # type: ignore[index]

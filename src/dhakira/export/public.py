@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from dhakira.access import HIDDEN_SQL, PUBLIC
 from dhakira.catalog.catalog import Catalog
 from dhakira.errors import InputError
 from dhakira.timeutil import utcnow
@@ -37,8 +38,11 @@ def publishable(catalog: Catalog, item_ids: Iterable[int]) -> tuple[list[int], d
             r[0]
             for r in conn.execute(
                 f"SELECT item_id FROM publication WHERE item_id IN ({marks})"
+                # a collection marked public publishes what it held then, not what is
+                # added to it later (by anyone who may upload into it)
                 " UNION SELECT c.item_id FROM contributions c JOIN publication p"
-                f" ON p.collection_id = c.collection_id WHERE c.item_id IN ({marks})",
+                " ON p.collection_id = c.collection_id AND c.received_at <= p.published_at"
+                f" WHERE c.item_id IN ({marks})",
                 chunk + chunk,
             )
         }
@@ -50,14 +54,12 @@ def publishable(catalog: Catalog, item_ids: Iterable[int]) -> tuple[list[int], d
                 chunk,
             )
         }
-        # an item, or a collection it is in, that only some roles or users may see
+        # an item that only some roles or users may see: restricted itself, in a restricted
+        # collection, or out of a restricted archive file (the same rule as the web archive)
         access = {
             r[0]
             for r in conn.execute(
-                f"SELECT item_id FROM restrictions WHERE item_id IN ({marks})"
-                " UNION SELECT c.item_id FROM contributions c JOIN restrictions r"
-                f" ON r.collection_id = c.collection_id WHERE c.item_id IN ({marks})",
-                chunk + chunk,
+                f"SELECT id FROM ({HIDDEN_SQL}) WHERE id IN ({marks})", [*PUBLIC, *PUBLIC, *chunk]
             )
         }
         for i in chunk:
