@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -47,6 +48,7 @@ HIDDEN_SQL = (
 # what an anonymous member of the public may not see: everything restricted to anyone
 PUBLIC: tuple[str, int] = ("public", -1)
 NOTHING: tuple[str, list[Any]] = ("SELECT NULL WHERE 0", [])
+_SHA = re.compile(r"\b[0-9a-f]{64}\b")
 
 
 def hidden_items_sql(viewer: Viewer) -> tuple[str, list[Any]]:
@@ -167,10 +169,26 @@ class View:
                 "SELECT seq, at, type, body FROM events WHERE item_sha256 = ? ORDER BY seq",
                 (sha256,),
             )
+            if self._shows(r["body"])
         ]
 
+    def _shows(self, body: str) -> bool:
+        """False for an event that names another item this viewer may not see (a
+        near-duplicate link to it, say): shown, it would tell that item exists."""
+        if self.hidden is None:
+            return True
+        named = sorted(set(_SHA.findall(body)))
+        if not named:
+            return True
+        marks = ",".join("?" * len(named))
+        items = {
+            r[0]
+            for r in self.conn.execute(f"SELECT sha256 FROM items WHERE sha256 IN ({marks})", named)
+        }  # other digests (a damaged blob's actual SHA-256, say) name no item
+        return items <= self.visible_shas(sorted(items))
+
     def proof(self, sha256: str) -> str:
-        return self.archive.log.prove(self.resolve(sha256)["sha256"])
+        return self.archive.log.prove(self.resolve(sha256)["sha256"], keep=self._shows)
 
     def near_duplicates(self, sha256: str) -> list[Any] | None:
         """Near-duplicates from ``dhakira.similar`` when it is installed (None when it is

@@ -13,7 +13,7 @@ import base64
 import contextlib
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -231,13 +231,22 @@ class CustodyLog:
             )
 
     # -- proofs -------------------------------------------------------------------------------
-    def prove(self, sha256: str, checkpoint: CheckpointRecord | None = None) -> str:
+    def prove(
+        self,
+        sha256: str,
+        checkpoint: CheckpointRecord | None = None,
+        keep: Callable[[str], bool] | None = None,
+    ) -> str:
         """A self-contained proof of every event about an item, against a signed checkpoint
-        (the given one: then only the events it covers; by default the latest)."""
+        (the given one: then only the events it covers; by default the latest). ``keep``
+        (an event's canonical JSON → bool) leaves out events a reader may not see; each
+        proof stands alone, so the others still verify."""
         rows = self.catalog.conn.execute(
             "SELECT seq, body FROM events WHERE item_sha256 = ? AND seq <= ? ORDER BY seq",
             (sha256, checkpoint.size if checkpoint else 1 << 62),
         ).fetchall()
+        if keep is not None:
+            rows = [r for r in rows if keep(r[1])]
         if not rows:
             raise ItemNotFound(f"no custody events for item {sha256}")
         cp = checkpoint or self.latest()
