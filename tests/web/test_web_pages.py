@@ -174,8 +174,7 @@ def test_item_page_shows_player_provenance_events_and_proof(make_client: Any, wo
     assert f'<video id="player" controls preload="metadata" src="/media/{sha}"' in page
     assert "مركز الغوطة" in page and "blob.stored" in page and "contribution.recorded" in page
     assert "duration_s" in page  # metadata
-    near = page.split('id="near"', 1)[1].split("</section>", 1)[0]  # dhakira.similar is here
-    assert "<li>" not in near  # and found no copy of this video in the test world
+    assert 'id="near"' in page  # dhakira.similar is here (its content: test_web_similar.py)
     proof = c.get(f"/items/{sha}/proof")
     assert proof.status_code == 200 and "attachment" in proof.headers["content-disposition"]
     assert sha in proof.text
