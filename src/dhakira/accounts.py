@@ -8,6 +8,7 @@ custody events: they say nothing about the evidence. Restrictions, which do, liv
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import sqlite3
@@ -32,7 +33,13 @@ MAX_FAILED_PER_NAME = 5
 MAX_FAILED_PER_ADDRESS = 20
 
 _hasher = PasswordHasher()
-_DUMMY = _hasher.hash("a password nobody has")  # for unknown names: the same work, no timing leak
+
+
+@functools.cache
+def _dummy() -> str:
+    """A hash to check unknown names against: the same work, no timing leak. Made on first
+    use (an argon2 hash costs ~0.2 s: not at import, not for every command)."""
+    return _hasher.hash("a password nobody has")
 
 
 class UserNotFound(DhakiraError):
@@ -166,7 +173,7 @@ def authenticate(conn: sqlite3.Connection, name: str, password: str, address: st
         "SELECT * FROM users WHERE name = ? AND disabled_at IS NULL", (name.strip(),)
     ).fetchone()
     try:
-        _hasher.verify(row["password"] if row else _DUMMY, password)
+        _hasher.verify(row["password"] if row else _dummy(), password)
         ok = row is not None
     except (VerificationError, InvalidHashError):
         ok = False
