@@ -281,3 +281,25 @@ def test_a_public_collection_publishes_what_it_held_when_marked(
     assert result["published"] == before
     sha = hashlib.sha256(img.read_bytes()).hexdigest()
     assert result["left_out"][sha] == "not marked public"  # type: ignore[index]
+
+
+@pytest.mark.parametrize(("fmt", "mime"), [("JPEG", "image/jpeg"), ("PNG", "image/png")])
+def test_bytes_hidden_after_the_picture_do_not_survive(tmp_path: Path, fmt: str, mime: str) -> None:
+    """Data appended after the image's end (a trailer, or something hidden there) is not
+    carried into the public copy."""
+    require_tool("exiftool")
+    import io
+
+    from PIL import Image
+
+    from dhakira.export.strip import public_copy
+
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 10, 10)).save(buf, fmt)
+    src = tmp_path / "in.img"
+    src.write_bytes(buf.getvalue() + WITNESS.encode() + b" hidden after the end")
+    copy = public_copy(src, mime, tmp_path / "out.img")
+    out = copy.path.read_bytes()
+    assert WITNESS.encode() not in out and b"hidden after" not in out
+    with Image.open(copy.path) as img:
+        assert img.size == (64, 48)  # still the picture
