@@ -31,6 +31,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import imagehash
 import numpy as np
@@ -373,8 +374,7 @@ def eval_images(n_generated: int, workers: int) -> None:
         entries = list(pool.map(image_entry, jobs, chunksize=8))
     print(f"images: {len(entries)} signatures in {time.perf_counter() - start:.1f} s")
     s = Settings()
-    ph = lambda a, b: (a.phash ^ b.phash).bit_count()  # noqa: E731
-    pq = lambda a, b: hamming(a.pdq, b.pdq)  # noqa: E731
+    ph, pq = _phash_distance, _pdq_distance
 
     def only(keep: tuple[str, ...], dihedral: bool = True) -> list[Entry]:
         return [
@@ -442,7 +442,7 @@ def eval_videos(n_sources: int, workers: int, pans: int = PHOTO_PANS) -> None:
         entries = list(pool.map(video_entry, jobs))
     print(f"\nvideos: {len(entries)} made and signed in {time.perf_counter() - start:.1f} s")
     s = Settings()
-    pq = lambda a, b: hamming(a.pdq, b.pdq)  # noqa: E731
+    pq = _pdq_distance
     methods = {
         "dhakira": dhakira_links(entries, s),
         f"pdq-middle<={PDQ_T}": plain_links(entries, pq, PDQ_T),
@@ -470,7 +470,15 @@ def eval_videos(n_sources: int, workers: int, pans: int = PHOTO_PANS) -> None:
     )
 
 
-def _matches_against_original(entries: list[Entry], i: int, s: Settings) -> list:  # type: ignore[type-arg]
+def _phash_distance(a: Any, b: Any) -> int:
+    return int((a.phash ^ b.phash).bit_count())
+
+
+def _pdq_distance(a: Any, b: Any) -> int:
+    return int(hamming(a.pdq, b.pdq))
+
+
+def _matches_against_original(entries: list[Entry], i: int, s: Settings) -> list[Any]:
     o = next(
         k
         for k, e in enumerate(entries)

@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from tests.conftest import run
+from tests.conftest import missing, run
 
 from dhakira.demo import DemoCollection, MissingToolError, build_demo
 
@@ -27,10 +27,8 @@ def require(tool: str) -> str:
     """The tool's path; a missing tool fails the test under CI=true and skips it otherwise."""
     path = shutil.which(tool)
     if path is None:
-        message = f"{tool} is not installed; install it with: {INSTALL[tool]}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        missing(f"{tool} is not installed; install it with: {INSTALL[tool]}")
+    assert path is not None
     return path
 
 

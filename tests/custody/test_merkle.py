@@ -6,7 +6,7 @@ import hashlib
 from functools import cache
 from typing import Any
 
-import pymerkle  # type: ignore[import-untyped]
+import pymerkle
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st

@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import http.server
-import os
 import shutil
 import socket
 import subprocess
@@ -36,8 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from tests.conftest import missing
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 OPENSSL = shutil.which("openssl")
 POLICY = "1.2.3.4.1"
 TSA_SERIAL = 0x5A5A  # of the session TSA's certificate, so that tests can make a look-alike
@@ -100,10 +99,8 @@ ess_cert_id_alg = sha256
 def require_openssl() -> str:
     """The path of ``openssl``; skip the test (fail it in CI) when it is missing."""
     if OPENSSL is None:
-        msg = "openssl is not installed: apt-get install -y openssl"
-        if IN_CI:
-            pytest.fail(msg)
-        pytest.skip(msg)
+        missing("openssl is not installed: apt-get install -y openssl")
+    assert OPENSSL is not None
     return OPENSSL
 
 

@@ -48,11 +48,7 @@ def verify(path: Path, vkey: str, *extra: str) -> tuple[int, dict[str, object]]:
 
 
 def failed(report: dict[str, object]) -> dict[str, list[str]]:
-    return {
-        str(i["sha256"]): list(i["problems"])  # type: ignore[index, call-overload]
-        for i in report["items"]  # type: ignore[attr-defined]
-        if not i["ok"]  # type: ignore[index]
-    }
+    return {str(i["sha256"]): list(i["problems"]) for i in report["items"] if not i["ok"]}
 
 
 def tampered(bag: Path, tmp_path: Path) -> Path:
@@ -195,7 +191,7 @@ def test_a_changed_checkpoint_is_caught_and_named(
     cp.write_text("\n".join(lines))
     code, report = verify(copy, key(base_archive))
     assert code == 3
-    problems = " | ".join(report["problems"])  # type: ignore[arg-type]
+    problems = " | ".join(report["problems"])
     assert "data/custody/checkpoint.txt: SHA256 differs from manifest-sha256.txt" in problems
     assert "data/custody/checkpoint.txt: the signed checkpoint does not verify" in problems
 
@@ -205,9 +201,9 @@ def test_the_wrong_key_fails_everything(bag: Path, tmp_path: Path) -> None:
     assert run("init", other).exit_code == 0
     code, report = verify(bag, key(other))
     assert code == 3
-    assert any("does not verify with the key given" in p for p in report["problems"])  # type: ignore[attr-defined]
-    assert any("log.pub: is not the key you gave" in p for p in report["problems"])  # type: ignore[attr-defined]
-    assert len(failed(report)) == len(report["items"])  # type: ignore[arg-type]
+    assert any("does not verify with the key given" in p for p in report["problems"])
+    assert any("log.pub: is not the key you gave" in p for p in report["problems"])
+    assert len(failed(report)) == len(report["items"])
 
 
 def test_an_added_or_removed_file_is_named(bag: Path, base_archive: Path, tmp_path: Path) -> None:
@@ -215,7 +211,7 @@ def test_an_added_or_removed_file_is_named(bag: Path, base_archive: Path, tmp_pa
     (copy / "data" / "extra.txt").write_text("slipped in")
     (copy / "data" / "contributions.csv").unlink()
     code, report = verify(copy, key(base_archive))
-    problems = " | ".join(report["problems"])  # type: ignore[arg-type]
+    problems = " | ".join(report["problems"])
     assert code == 3
     assert "data/extra.txt: not in manifest-sha256.txt and manifest-sha512.txt" in problems
     assert "data/contributions.csv: listed in manifest-sha256.txt but missing" in problems
@@ -238,16 +234,16 @@ def test_time_stamped_bag_verifies_and_a_changed_token_is_named(
     code, report = verify(out, key(archive_path), "--tsa-cert", str(cert))
     assert code == 0, report
     stamps = report["timestamps"]
-    assert len(stamps) == 2 and all(t["ok"] and t["gen_time"] for t in stamps)  # type: ignore[index, union-attr, attr-defined]
+    assert len(stamps) == 2 and all(t["ok"] and t["gen_time"] for t in stamps)
     code, report = verify(out, key(archive_path))  # without the certificate: imprint only
-    assert code == 0 and any("--tsa-cert" in n for n in report["notes"])  # type: ignore[attr-defined]
+    assert code == 0 and any("--tsa-cert" in n for n in report["notes"])
     # a changed token
     (token,) = (out / "data" / "custody" / "timestamps").glob("checkpoint.*.tsr")
     der = bytearray(token.read_bytes())
     der[-40] ^= 0xFF
     token.write_bytes(bytes(der))
     code, report = verify(out, key(archive_path), "--tsa-cert", str(cert))
-    problems = " | ".join(report["problems"])  # type: ignore[arg-type]
+    problems = " | ".join(report["problems"])
     assert code == 3
     assert f"data/custody/timestamps/{token.name}: timestamp does not verify" in problems
     assert f"data/custody/timestamps/{token.name}: SHA256 differs from manifest" in problems
@@ -304,7 +300,7 @@ def test_half_listed_files_and_unlisted_tag_files_are_named(
     tm = copy / "tagmanifest-sha256.txt"
     tm.write_text("".join(ln for ln in tm.read_text().splitlines(True) if "bag-info" not in ln))
     code, report = verify(copy, key(base_archive))
-    problems = " | ".join(report["problems"])  # type: ignore[arg-type]
+    problems = " | ".join(report["problems"])
     assert code == 3
     assert "data/items.csv: not in manifest-sha512.txt (a file was added)" in problems
     assert "tagmanifest-sha256.txt: does not list bag-info.txt" in problems
@@ -356,4 +352,4 @@ def test_forgeries_with_recomputed_manifests_are_still_caught(
 
     for name in ("items.csv", "contributions.csv"):
         report = forged(name, edit_table(name))
-        assert any(f"data/{name}" in p for p in report["problems"]), report["problems"]  # type: ignore[attr-defined]
+        assert any(f"data/{name}" in p for p in report["problems"]), report["problems"]

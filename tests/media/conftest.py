@@ -6,7 +6,6 @@ skipped with the install line, or fails when ``CI`` is set (CI must have every t
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import zipfile
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from tests.conftest import missing
 
 from dhakira.media import ExifTool, close_shared_exiftool
 
@@ -27,17 +27,10 @@ CLIP_LAT, CLIP_LON = 33.5731, 36.4045
 CLIP_TIME = "2024-03-01T10:20:30Z"
 
 
-def in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
-
-
 def require(tool: str) -> None:
     """Skip (fail in CI) unless ``tool`` is on PATH."""
     if shutil.which(tool) is None:
-        message = f"{tool} not installed: {INSTALL.get(tool, 'install ' + tool)}"
-        if in_ci():
-            pytest.fail(message)
-        pytest.skip(message)
+        missing(f"{tool} not installed: {INSTALL.get(tool, 'install ' + tool)}")
 
 
 @pytest.fixture

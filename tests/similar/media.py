@@ -15,7 +15,7 @@ def photo(path: Path, seed: int, transform: str | None = None, **save: object) -
     im = scene(seed)
     if transform:
         im = IMAGE_TRANSFORMS[transform](im, seed)
-    im.save(path, **save)  # type: ignore[arg-type]
+    im.save(path, **save)
     return path
 
 

@@ -80,7 +80,7 @@ def test_videos_match_when_offsets_agree() -> None:
 
 def test_agree_counts_each_frame_once() -> None:
     votes = [(5.0, 0, 5.0, 10), (5.1, 0, 5.1, 12), (5.2, 1, 6.2, 8), (9.0, 2, 11.0, 4)]
-    n, offset, dists = agree(votes, 1.0)  # type: ignore[misc]
+    n, offset, dists = agree(votes, 1.0)
     assert n == 2 and offset == pytest.approx(5.1) and sorted(dists) == [8, 10]
 
 

@@ -73,7 +73,7 @@ def _write(path: Path, data: bytes) -> Path:
     ],
 )  # fmt: skip
 def test_bad_images_say_why(tmp_path: Path, make: object, message: str) -> None:
-    path = make(tmp_path)  # type: ignore[operator]
+    path = make(tmp_path)
     start = time.perf_counter()
     with pytest.raises(SignatureError, match=message):
         image_signature(path)
@@ -108,7 +108,7 @@ def test_video_excerpt_is_located(tmp_path: Path) -> None:
     assert {h.variant for h in long_.query_only} == {"mirror"}
     close = [(h.t, g.t) for h in cut.hashes for g in long_.hashes if hamming(h.bits, g.bits) <= 40]
     assert len(close) >= 3
-    offsets = sorted(g - h for h, g in close)  # type: ignore[operator]
+    offsets = sorted(g - h for h, g in close)
     assert offsets[len(offsets) // 2] == pytest.approx(4, abs=1.0)
 
 

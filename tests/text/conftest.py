@@ -6,11 +6,11 @@ A test that needs an external tool or font is skipped with the install line, or 
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 
 import pytest
+from tests.conftest import missing
 from tests.text.samples import ARABIC_FONTS, FONT_PACKAGES, LATIN_FONTS, find_font
 
 INSTALL = {
@@ -19,16 +19,6 @@ INSTALL = {
     "pdfinfo": "apt-get install poppler-utils",
     "tesseract": "apt-get install tesseract-ocr tesseract-ocr-ara tesseract-ocr-eng",
 }
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
-
-
-def missing(message: str) -> None:
-    if in_ci():
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 def require(tool: str) -> None:

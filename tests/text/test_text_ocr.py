@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import struct
 import subprocess
 import sys
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw, ImageFont, features
+from tests.conftest import missing
 from tests.text.samples import KEY_WORDS, normalise, render_page
 
 from dhakira.text import Extracted, extract_text
@@ -39,10 +39,7 @@ def test_arabic_and_english_words_are_read(
     tmp_path: Path, arabic_font: str, latin_font: str, raqm: bool
 ) -> None:
     if raqm and not features.check("raqm"):
-        message = "Pillow without raqm: apt-get install -y libfribidi0"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(message)  # in CI a missing tool fails, never skips
-        pytest.skip(message)
+        missing("Pillow without raqm: apt-get install -y libfribidi0")
     path = render_page(tmp_path / "page.png", arabic_font, latin_font, raqm=raqm)
     started = time.monotonic()
     found = ocr(path)
@@ -177,7 +174,7 @@ def test_decompression_bomb_is_refused_without_decoding(
     tmp_path: Path, size: tuple[int, int]
 ) -> None:
     if not Path("/proc/self/status").exists():
-        pytest.skip("needs Linux /proc to measure peak memory")
+        missing("needs Linux /proc to measure peak memory")
     path = png_header_only(tmp_path / "bomb.png", *size)
     assert path.stat().st_size < 2000
     # In a fresh process, so that its peak memory is this file's alone.

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import uvicorn
-from tests.conftest import IN_CI
+from tests.conftest import missing
 from tests.web.conftest import PASSWORD, World, make_video
 
 from dhakira.web.app import create_app
@@ -55,10 +55,7 @@ def server(world: World) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
-        message = "chromium is not installed: apt-get install -y chromium"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        missing("chromium is not installed: apt-get install -y chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

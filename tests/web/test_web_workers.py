@@ -28,7 +28,8 @@ def children_of(pid: int) -> set[int]:
     return found
 
 
-def test_workers_share_the_port_and_stop_with_the_server(tmp_path: Path) -> None:
+def start(tmp_path: Path, workers: int) -> tuple[subprocess.Popen[bytes], int]:
+    """`dhakira serve --workers N` on a free loopback port, over a new empty archive."""
     root = tmp_path / "archive"
     Archive.create(root).close()
     with socket.socket() as s:
@@ -36,9 +37,21 @@ def test_workers_share_the_port_and_stop_with_the_server(tmp_path: Path) -> None
         port = s.getsockname()[1]
     server = subprocess.Popen(
         [sys.executable, "-m", "dhakira", "serve", str(root), "--port", str(port),
-         "--workers", "3"],
+         "--workers", str(workers)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
+    return server, port
+
+
+def wait_gone(pids: set[int], why: str) -> None:
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in pids):
+        assert time.monotonic() < deadline, why
+        time.sleep(0.1)
+
+
+def test_workers_share_the_port_and_stop_with_the_server(tmp_path: Path) -> None:
+    server, port = start(tmp_path, 3)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -57,23 +70,11 @@ def test_workers_share_the_port_and_stop_with_the_server(tmp_path: Path) -> None
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
-    deadline = time.monotonic() + 10
-    while any(Path(f"/proc/{pid}").exists() for pid in workers):
-        assert time.monotonic() < deadline, "workers outlived the server"
-        time.sleep(0.1)
+    wait_gone(workers, "workers outlived the server")
 
 
 def test_workers_stop_when_the_server_is_killed(tmp_path: Path) -> None:
-    root = tmp_path / "archive"
-    Archive.create(root).close()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "dhakira", "serve", str(root), "--port", str(port),
-         "--workers", "2"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    server, _ = start(tmp_path, 2)
     deadline = time.monotonic() + 30
     while len(children_of(server.pid)) < 1:
         assert time.monotonic() < deadline, "no worker started"
@@ -81,7 +82,4 @@ def test_workers_stop_when_the_server_is_killed(tmp_path: Path) -> None:
     workers = children_of(server.pid)
     os.kill(server.pid, signal.SIGKILL)
     server.wait(timeout=10)
-    deadline = time.monotonic() + 10
-    while any(Path(f"/proc/{pid}").exists() for pid in workers):
-        assert time.monotonic() < deadline, "a worker outlived a killed server"
-        time.sleep(0.1)
+    wait_gone(workers, "a worker outlived a killed server")

@@ -68,7 +68,9 @@ def contributors(c: Ctx) -> Response:
     return JSONResponse(c.view.contributors())
 
 
-def _op(summary: str, params: list[dict[str, Any]] | None = None, kind: str = "object") -> dict:  # type: ignore[type-arg]
+def _op(
+    summary: str, params: list[dict[str, Any]] | None = None, kind: str = "object"
+) -> dict[str, Any]:
     ok: dict[str, Any] = {"description": "OK"}
     if kind == "text":
         ok["content"] = {"text/plain": {"schema": {"type": "string"}}}
