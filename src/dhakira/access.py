@@ -86,6 +86,7 @@ class View:
         self.hidden = hidden_items_sql(viewer) if restricted[0] and not viewer.is_admin else None
         self.visible, self.args = visible_sql(viewer) if self.hidden else ("1", [])
         self._resolved: dict[str, sqlite3.Row] = {}  # a View lives for one request
+        self._unseen: dict[str, bool] = {}  # digest → an item this viewer may not see
 
     def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """``sql`` may use ``{visible}`` for the visibility condition on alias ``i``; its
@@ -177,15 +178,19 @@ class View:
         near-duplicate link to it, say): shown, it would tell that item exists."""
         if self.hidden is None:
             return True
-        named = sorted(set(_SHA.findall(body)))
-        if not named:
-            return True
-        marks = ",".join("?" * len(named))
-        items = {
-            r[0]
-            for r in self.conn.execute(f"SELECT sha256 FROM items WHERE sha256 IN ({marks})", named)
-        }  # other digests (a damaged blob's actual SHA-256, say) name no item
-        return items <= self.visible_shas(sorted(items))
+        named = set(_SHA.findall(body))
+        unknown = sorted(named - self._unseen.keys())
+        if unknown:  # each digest is looked up once per request, however many events name it
+            marks = ",".join("?" * len(unknown))
+            items = {
+                r[0]
+                for r in self.conn.execute(
+                    f"SELECT sha256 FROM items WHERE sha256 IN ({marks})", unknown
+                )
+            }  # other digests (a damaged blob's actual SHA-256, say) name no item
+            visible = self.visible_shas(sorted(items))
+            self._unseen.update((sha, sha in items and sha not in visible) for sha in unknown)
+        return not any(self._unseen[sha] for sha in named)
 
     def proof(self, sha256: str) -> str:
         return self.archive.log.prove(self.resolve(sha256)["sha256"], keep=self._shows)
