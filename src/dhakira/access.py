@@ -47,7 +47,7 @@ HIDDEN_SQL = (
 )
 # what an anonymous member of the public may not see: everything restricted to anyone
 PUBLIC: tuple[str, int] = ("public", -1)
-NOTHING: tuple[str, list[Any]] = ("SELECT NULL WHERE 0", [])
+NOTHING: tuple[str, list[Any]] = ("SELECT NULL AS id WHERE 0", [])
 _SHA = re.compile(r"\b[0-9a-f]{64}\b")
 
 
@@ -63,6 +63,43 @@ def visible_sql(viewer: Viewer, column: str = "i.id") -> tuple[str, list[Any]]:
     """A condition true for the items ``viewer`` may see (``column`` holds an item id)."""
     sql, args = hidden_items_sql(viewer)
     return f"{column} NOT IN ({sql})", args
+
+
+_KEPT = (
+    "CREATE TEMP TABLE IF NOT EXISTS hidden_sets (grantee TEXT PRIMARY KEY, generation INTEGER);"
+    "CREATE TEMP TABLE IF NOT EXISTS hidden_ids (grantee TEXT, id INTEGER,"
+    " PRIMARY KEY (grantee, id)) WITHOUT ROWID;"
+)
+
+
+def kept_hidden_sql(conn: sqlite3.Connection, viewer: Viewer) -> tuple[str, list[Any]]:
+    """:func:`hidden_items_sql`, evaluated once and kept in this connection's TEMP tables
+    until ``access_state.generation`` moves (triggers move it on every change to
+    restrictions or contributions). The recursive query costs milliseconds per request on a
+    large archive; reading the kept set costs microseconds.
+
+    The generation is read *before* the set is computed, so a change made in between only
+    makes the next request compute it again: a kept set is never older than its label."""
+    sql, args = hidden_items_sql(viewer)
+    if not args:  # an admin: nothing hidden
+        return sql, args
+    grantee = f"{viewer.role}:{viewer.user_id}"
+    generation = conn.execute("SELECT generation FROM access_state").fetchone()[0]
+    try:
+        row = conn.execute(
+            "SELECT generation FROM temp.hidden_sets WHERE grantee = ?", (grantee,)
+        ).fetchone()
+    except sqlite3.OperationalError:  # first use on this connection
+        conn.executescript(_KEPT)
+        row = None
+    if row is None or row[0] != generation:
+        conn.execute("DELETE FROM temp.hidden_sets WHERE grantee = ?", (grantee,))
+        conn.execute("DELETE FROM temp.hidden_ids WHERE grantee = ?", (grantee,))
+        conn.execute(
+            f"INSERT OR IGNORE INTO temp.hidden_ids SELECT ?, id FROM ({sql})", [grantee, *args]
+        )
+        conn.execute("INSERT INTO temp.hidden_sets VALUES (?, ?)", (grantee, generation))
+    return "SELECT id FROM temp.hidden_ids WHERE grantee = ?", [grantee]
 
 
 @dataclass(frozen=True)
@@ -83,8 +120,12 @@ class View:
         self.conn = archive.catalog.conn
         restricted = self.conn.execute("SELECT EXISTS (SELECT 1 FROM restrictions)").fetchone()
         # nothing restricted (or an admin): queries keep their fastest plans
-        self.hidden = hidden_items_sql(viewer) if restricted[0] and not viewer.is_admin else None
-        self.visible, self.args = visible_sql(viewer) if self.hidden else ("1", [])
+        self.hidden = (
+            kept_hidden_sql(self.conn, viewer) if restricted[0] and not viewer.is_admin else None
+        )
+        self.visible, self.args = (
+            (f"i.id NOT IN ({self.hidden[0]})", list(self.hidden[1])) if self.hidden else ("1", [])
+        )
         self._resolved: dict[str, sqlite3.Row] = {}  # a View lives for one request
         self._unseen: dict[str, bool] = {}  # digest → an item this viewer may not see
 
@@ -112,7 +153,7 @@ class View:
         return rows[0]
 
     def can_see(self, item_id: int) -> bool:
-        return bool(self._rows("SELECT 1 FROM items i WHERE i.id = ? AND {visible}", (item_id,)))
+        return bool(self._rows("SELECT 1 FROM items i WHERE {visible} AND i.id = ?", (item_id,)))
 
     def detail(self, row: sqlite3.Row) -> ItemDetail:
         d = self.archive.catalog.detail(row)
@@ -229,7 +270,7 @@ class View:
             " WHERE {visible} GROUP BY t ORDER BY count(*) DESC"
         )
 
-        by_contribution = visible_sql(self.viewer, "i.item_id")[0] if self.hidden else "1"
+        by_contribution = f"i.item_id NOT IN ({self.hidden[0]})" if self.hidden else "1"
 
         def having_visible(table: str, column: str) -> int:
             # names with at least one visible item (EXISTS stops at the first one)

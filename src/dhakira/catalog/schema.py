@@ -332,4 +332,24 @@ MIGRATIONS: list[Migration] = [
     );
     CREATE INDEX sim_links_b ON sim_links(b);
     """,
+    # 9: a counter every change to who-may-see-what moves, so readers can keep the hidden set
+    """
+    CREATE TABLE access_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        generation INTEGER NOT NULL
+    );
+    INSERT INTO access_state VALUES (1, 0);
+    CREATE TRIGGER access_restrictions_insert AFTER INSERT ON restrictions
+        BEGIN UPDATE access_state SET generation = generation + 1; END;
+    CREATE TRIGGER access_restrictions_update AFTER UPDATE ON restrictions
+        BEGIN UPDATE access_state SET generation = generation + 1; END;
+    CREATE TRIGGER access_restrictions_delete AFTER DELETE ON restrictions
+        BEGIN UPDATE access_state SET generation = generation + 1; END;
+    CREATE TRIGGER access_contributions_insert AFTER INSERT ON contributions
+        BEGIN UPDATE access_state SET generation = generation + 1; END;
+    CREATE TRIGGER access_contributions_update AFTER UPDATE ON contributions
+        BEGIN UPDATE access_state SET generation = generation + 1; END;
+    CREATE TRIGGER access_contributions_delete AFTER DELETE ON contributions
+        BEGIN UPDATE access_state SET generation = generation + 1; END;
+    """,
 ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import ctypes
 import ipaddress
@@ -74,6 +73,7 @@ def serve(
     """
     import anyio.to_thread
     import uvicorn
+    import uvloop
 
     from dhakira.web.app import create_app
 
@@ -95,14 +95,21 @@ def serve(
     def run(sock: socket.socket | None) -> None:
         """One server process; the app (and its catalog connections) made in the process."""
         app = create_app(root, secure_cookies=secure)
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=False)
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            proxy_headers=False,
+            http="httptools",  # the C parser: a third less CPU per request than h11
+        )
         server = uvicorn.Server(config)
 
         async def main() -> None:
             anyio.to_thread.current_default_thread_limiter().total_tokens = threads
             await server.serve(sockets=[sock] if sock else None)
 
-        asyncio.run(main())
+        uvloop.run(main())  # libuv's event loop: less CPU per request than asyncio's
 
     if workers == 1:
         run(None)

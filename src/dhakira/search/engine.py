@@ -226,7 +226,7 @@ def _hidden_ids(conn: sqlite3.Connection, hidden: tuple[str, Sequence[Any]] | No
     """The items the viewer may not see (few: restrictions are the exception), sorted."""
     if hidden is None:
         return np.empty(0, np.int64)
-    return np.unique(np.array([r[0] for r in conn.execute(*hidden)], dtype=np.int64))
+    return np.unique(matching_ids(conn, *hidden))  # its column is named id
 
 
 def _in_memory(

@@ -14,6 +14,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dhakira.web import api, media, pages, upload
+from dhakira.web.compress import Compress
 from dhakira.web.core import HERE, Hub, endpoint, not_found_page
 
 CSP = (
@@ -107,6 +108,7 @@ def create_app(root: Path, *, secure_cookies: bool = True) -> Starlette:
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: missing})
+    app.add_middleware(Compress)
     app.add_middleware(SecurityHeaders)
     app.state.hub = hub
     return app

@@ -8,7 +8,6 @@ goes through ``ctx.view`` (:class:`dhakira.access.View`), the one place restrict
 
 from __future__ import annotations
 
-import hmac
 import os
 import secrets
 import threading
@@ -31,6 +30,7 @@ from dhakira.archive import Archive
 from dhakira.cli.output import human_bytes
 from dhakira.errors import DhakiraError, InputError
 from dhakira.web import thumbs
+from dhakira.web.compress import mask_token, token_matches
 from dhakira.web.i18n import DIRECTION, TABLES, from_accept_language
 
 HERE = Path(__file__).parent
@@ -118,7 +118,7 @@ class Ctx:
             lang=self.lang,
             dir=DIRECTION[self.lang],
             viewer=self.viewer,
-            csrf=self.csrf,
+            csrf=mask_token(self.csrf) if self.csrf else "",  # fresh bytes on every page
             path=self.request.url.path,
             **values,
         )
@@ -234,7 +234,7 @@ def check_csrf(c: Ctx) -> None:
     if c.request.method not in UNSAFE or c.via_token:
         return
     given = c.form.get("csrf") or c.request.headers.get("x-csrf-token", "")
-    if c.new_csrf or not given or not hmac.compare_digest(given, c.csrf):
+    if c.new_csrf or not token_matches(given, c.csrf):
         raise CsrfFailed("the form expired or did not come from this site: reload and try again")
 
 
