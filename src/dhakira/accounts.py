@@ -130,6 +130,7 @@ def users(conn: sqlite3.Connection) -> list[dict[str, Any]]:
             "role": r["role"],
             "language": r["language"],
             "created_at": r["created_at"],
+            "disabled_at": r["disabled_at"],
         }
         for r in conn.execute("SELECT * FROM users ORDER BY name")
     ]
@@ -147,6 +148,21 @@ def set_role(conn: sqlite3.Connection, name: str, role: str) -> None:
     ident = user(conn, name).user_id
     with transaction(conn):
         conn.execute("UPDATE users SET role = ? WHERE id = ?", (_check_role(role), ident))
+
+
+def set_disabled(conn: sqlite3.Connection, name: str, disabled: bool) -> None:
+    """Disable an account (it can no longer sign in; its sessions end and its API tokens stop
+    working at once) or enable it again. Nothing it did is changed or forgotten."""
+    ident = user(conn, name).user_id
+    with transaction(conn):
+        if disabled:
+            conn.execute(
+                "UPDATE users SET disabled_at = coalesce(disabled_at, ?) WHERE id = ?",
+                (utcnow(), ident),
+            )
+            conn.execute("DELETE FROM sessions WHERE user_id = ?", (ident,))
+        else:
+            conn.execute("UPDATE users SET disabled_at = NULL WHERE id = ?", (ident,))
 
 
 def set_language(conn: sqlite3.Connection, user_id: int, language: str | None) -> None:

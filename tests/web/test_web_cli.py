@@ -95,3 +95,36 @@ def test_thumbnails_are_rebuildable(world: Any) -> None:
     poster.unlink()
     again = json.loads(run("thumbnails", "--again", "--json", archive=world.root).output)
     assert again == first and poster.is_file()
+
+
+def test_disabling_a_user_ends_sessions_tokens_and_sign_in(tmp_path: Path) -> None:
+    from dhakira import accounts
+
+    root = tmp_path / "a"
+    Archive.create(root).close()
+    assert run("user", "add", "rami", "--password", "a long password", archive=root).exit_code == 0
+    with Archive(root) as a:
+        conn = a.catalog.conn
+        session = accounts.open_session(conn, accounts.user(conn, "rami").user_id)
+        token = accounts.create_token(conn, "rami", "script")
+        assert accounts.session(conn, session) is not None
+        assert accounts.token_viewer(conn, token) is not None
+    r = run("user", "disable", "rami", "--json", archive=root)
+    assert r.exit_code == 0 and json.loads(r.output) == {"name": "rami", "disabled": True}
+    listed = json.loads(run("user", "list", "--json", archive=root).output)
+    assert listed[0]["disabled_at"] is not None
+    with Archive(root) as a:
+        conn = a.catalog.conn
+        assert accounts.session(conn, session) is None  # signed out everywhere
+        assert accounts.token_viewer(conn, token) is None  # scripts stop at once
+        try:
+            accounts.authenticate(conn, "rami", "a long password", "127.0.0.1")
+            raise AssertionError("a disabled user signed in")
+        except accounts.BadLogin:
+            pass
+    assert run("user", "enable", "rami", archive=root).exit_code == 0
+    with Archive(root) as a:
+        conn = a.catalog.conn
+        assert accounts.authenticate(conn, "rami", "a long password", "::1").name == "rami"
+        assert accounts.token_viewer(conn, token) is not None  # tokens were not revoked
+    assert run("user", "disable", "nobody", archive=root).exit_code == 2

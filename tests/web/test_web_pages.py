@@ -267,6 +267,13 @@ def test_admin_page_adds_users_and_changes_roles(make_client: Any) -> None:
     assert r.status_code == 200 and "سلمى" in r.text
     assert make_client("view").get("/admin").status_code == 403
     assert make_client().login("سلمى", "long enough pw").status_code == 303
+    r = c.post("/admin", {"action": "disable", "name": "سلمى"})
+    assert r.status_code == 200 and "disabled" in r.text
+    assert make_client().login("سلمى", "long enough pw").status_code == 401
+    r = c.post("/admin", {"action": "disable", "name": "admin"})
+    assert r.status_code == 400 and "your own account" in r.text  # no locking oneself out
+    assert c.post("/admin", {"action": "enable", "name": "سلمى"}).status_code == 200
+    assert make_client().login("سلمى", "long enough pw").status_code == 303
 
 
 def test_openapi_describes_the_api(make_client: Any) -> None:

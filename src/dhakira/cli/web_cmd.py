@@ -145,7 +145,7 @@ def serve(
 
 @click.group()
 def user() -> None:
-    """Accounts of the web archive: add, passwd, role, list."""
+    """Accounts of the web archive: add, passwd, role, disable, enable, list."""
 
 
 @user.command(name="add")
@@ -200,6 +200,34 @@ def user_role(ctx: click.Context, name: str, role: str, as_json: bool) -> None:
         click.echo(f"{name} is now {role}")
 
 
+@user.command(name="disable")
+@click.argument("name")
+@json_option
+@click.pass_context
+def user_disable(ctx: click.Context, name: str, as_json: bool) -> None:
+    """Disable NAME: no more sign-in; sessions end and API tokens stop working at once."""
+    with open_archive(ctx) as archive:
+        accounts.set_disabled(archive.catalog.conn, name, True)
+    if as_json:
+        emit_json({"name": name, "disabled": True})
+    else:
+        click.echo(f"{name} is disabled; `dhakira user enable {name}` lets them back in")
+
+
+@user.command(name="enable")
+@click.argument("name")
+@json_option
+@click.pass_context
+def user_enable(ctx: click.Context, name: str, as_json: bool) -> None:
+    """Enable NAME again (they sign in with their old password)."""
+    with open_archive(ctx) as archive:
+        accounts.set_disabled(archive.catalog.conn, name, False)
+    if as_json:
+        emit_json({"name": name, "disabled": False})
+    else:
+        click.echo(f"{name} is enabled")
+
+
 @user.command(name="list")
 @json_option
 @click.pass_context
@@ -211,7 +239,8 @@ def user_list(ctx: click.Context, as_json: bool) -> None:
         emit_json(rows)
         return
     for r in rows:
-        click.echo(f"{r['name']:<24} {r['role']:<13} since {r['created_at']}")
+        off = f"  disabled {r['disabled_at']}" if r["disabled_at"] else ""
+        click.echo(f"{r['name']:<24} {r['role']:<13} since {r['created_at']}{off}")
 
 
 @click.group()

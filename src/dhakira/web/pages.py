@@ -194,6 +194,10 @@ def admin(c: Ctx) -> Response:
             accounts.set_role(c.conn, name, c.form.get("role", ""))
         elif action == "password":
             accounts.set_password(c.conn, name, c.form.get("password", ""))
+        elif action in ("disable", "enable"):
+            if action == "disable" and c.viewer is not None and name == c.viewer.name:
+                raise InputError("you cannot disable your own account")
+            accounts.set_disabled(c.conn, name, action == "disable")
         else:
             raise InputError("unknown action")
         message = f"{c.t['done']}: {name}"
