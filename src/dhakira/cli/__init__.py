@@ -6,30 +6,46 @@ Each command parses its options, calls the Archive, and prints text or ``--json`
 
 from __future__ import annotations
 
+import importlib
 import sqlite3
 from typing import Any
 
 import click
 
 from dhakira import __version__
-from dhakira.cli import (
-    add_cmd,
-    demo_cmd,
-    export_cmd,
-    fsck_cmd,
-    init_cmd,
-    items_cmd,
-    log_cmd,
-    rebuild_cmd,
-    search_cmd,
-    similar_cmd,
-    web_cmd,
-)
 from dhakira.errors import DhakiraError
+
+# each command → the module of dhakira.cli that defines it (in its COMMANDS). A command's
+# module is imported only when that command runs: `dhakira user list` need not load ingest,
+# search and export (about 0.6 s of imports). tests/test_cli_lazy.py checks this table.
+LAZY = {
+    "init": "init_cmd",
+    "add": "add_cmd",
+    **dict.fromkeys(("ls", "show", "stats"), "items_cmd"),
+    **dict.fromkeys(("search", "reindex", "embed"), "search_cmd"),
+    **dict.fromkeys(("similar", "groups", "link", "derive"), "similar_cmd"),
+    "fsck": "fsck_cmd",
+    **dict.fromkeys(("rebuild", "extract"), "rebuild_cmd"),
+    **dict.fromkeys(("log", "verify-proof"), "log_cmd"),
+    **dict.fromkeys(("export", "verify-bag", "publish", "contributor"), "export_cmd"),
+    **dict.fromkeys(("serve", "user", "token", "restrict", "unrestrict", "thumbnails"), "web_cmd"),
+    "demo": "demo_cmd",
+}
 
 
 class DhakiraGroup(click.Group):
-    """Turns every DhakiraError into one line on stderr and its exit code."""
+    """Loads each command's module when it is first asked for, and turns every DhakiraError
+    into one line on stderr and its exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*LAZY, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in LAZY:
+            module = importlib.import_module(f"dhakira.cli.{LAZY[cmd_name]}")
+            for command in module.COMMANDS:
+                self.add_command(command)
+        return self.commands.get(cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -61,23 +77,6 @@ class DhakiraGroup(click.Group):
 def cli(ctx: click.Context, archive_path: str | None) -> None:
     """Dhakira (ذاكرة): preserve, prove and find the documentation of a war."""
     ctx.obj = archive_path
-
-
-for module in (
-    init_cmd,
-    add_cmd,
-    items_cmd,
-    search_cmd,
-    similar_cmd,
-    fsck_cmd,
-    rebuild_cmd,
-    log_cmd,
-    export_cmd,
-    web_cmd,
-    demo_cmd,
-):
-    for command in module.COMMANDS:
-        cli.add_command(command)
 
 
 def main() -> None:

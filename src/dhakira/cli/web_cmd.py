@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from dhakira import access, accounts
+from dhakira import accounts
 from dhakira.archive import Archive
 from dhakira.cli.common import open_archive
 from dhakira.cli.output import Bars, emit_json, json_option
@@ -295,6 +295,8 @@ def restrict(
     """Restrict ITEM (or --collection) to named roles or users: to everyone else it does not
     exist, in every page, count, search and the API. Admins see everything. Logged."""
     with open_archive(ctx) as archive:
+        from dhakira import access  # loads the search engine: only when needed
+
         out = access.restrict(archive, item=item, collection=collection, to=to)
         archive.log.checkpoint()
     if as_json:
@@ -312,6 +314,8 @@ def restrict(
 def unrestrict(ctx: click.Context, item: str | None, collection: str | None, as_json: bool) -> None:
     """Lift the restriction of ITEM (or --collection): everyone signed in sees it. Logged."""
     with open_archive(ctx) as archive:
+        from dhakira import access
+
         out = access.unrestrict(archive, item=item, collection=collection)
         archive.log.checkpoint()
     if as_json:

@@ -104,8 +104,10 @@ def search(c: Ctx) -> Response:
             q, limit=PAGE, offset=(page - 1) * PAGE, sort=sort, marks=("\ue000", "\ue001")
         )
 
-    def refine(token: str) -> str:
-        return "/search?" + urllib.parse.urlencode({"q": f"{q} {token}".strip(), "sort": sort})
+    tail = "&sort=" + urllib.parse.quote_plus(sort)
+
+    def refine(token: str) -> str:  # one quote per facet link (a page has dozens)
+        return "/search?q=" + urllib.parse.quote_plus(f"{q} {token}".strip()) + tail
 
     def paged(n: int) -> str:
         return "/search?" + urllib.parse.urlencode({"q": q, "sort": sort, "page": n})
