@@ -264,13 +264,21 @@ def _in_memory(
     if match is None:  # nothing to rank by: newest first
         return [(int(i), 0.0) for i in kept[::-1][offset : offset + limit]], len(kept), counted
     if len(ids) >= COMMON:
-        window = kept[-max(RANK_WINDOW, offset + limit) :]
+        window = kept[-_window(offset, limit) :]
         return _by_form(conn, q, match, window, offset, limit), len(kept), counted
     ranked = _ranked(conn, match, kept if len(kept) < len(ids) else None, ids, offset + limit)
     return ranked[offset : offset + limit], len(kept), counted
 
 
-RECENT = "SELECT rowid AS id FROM search_fts WHERE search_fts MATCH ? ORDER BY rowid DESC LIMIT ?"
+RECENT = (
+    "SELECT rowid AS id FROM search_fts WHERE search_fts MATCH ? AND rowid < ?"
+    " ORDER BY rowid DESC LIMIT ?"
+)
+RECENT_FROM = (
+    "SELECT rowid AS id FROM search_fts WHERE search_fts MATCH ? AND rowid < ? AND rowid >= ?"
+    " ORDER BY rowid DESC LIMIT ?"
+)
+NEWEST = 1 << 62  # above any item id
 
 
 def _bounded(
@@ -281,60 +289,86 @@ def _bounded(
     offset: int,
     unseen: Ids,
 ) -> tuple[Found, bool] | None:
-    """Without facets, a common query need not read every match: only the most recent ones,
+    """Without facets, a common query need not read every match: only the newest ones,
     until the ranking window is full (the total is then estimated: True). A query matching
     fewer than COMMON items is read whole and ranked as :func:`_in_memory` ranks it. None
     when a filter needs the catalog."""
     index = facet_index(conn)
-    want = max(RANK_WINDOW, offset + limit)
-    probe = COMMON
+    want = _window(offset, limit)
+    read: list[Ids] = []
+    passed: list[Ids] = []
+    probe, below = COMMON, NEWEST
     while True:
-        ids = np.sort(matching_ids(conn, RECENT, [match, probe]))
+        ids = np.sort(matching_ids(conn, RECENT, [match, below, probe]))
         kept = index.filter(ids, q.filters, TYPES)
         if kept is None:
             return None
-        if len(unseen):
-            kept = np.setdiff1d(kept, unseen, assume_unique=True)
+        read.insert(0, ids)
+        passed.insert(0, np.setdiff1d(kept, unseen, assume_unique=True) if len(unseen) else kept)
         every = len(ids) < probe
-        if every or len(kept) >= want:
+        seen, found = sum(map(len, read)), sum(map(len, passed))
+        if every or found >= want:
             break
-        probe *= 4
+        below = int(ids[0])  # then the older ones, as many as this pass rate needs
+        probe = max(seen, int(1.25 * (want - found) * seen / max(found, 1)))
+    ids, kept = np.concatenate(read), np.concatenate(passed)
     if len(ids) < COMMON:
         ranked = _ranked(conn, match, kept if len(kept) < len(ids) else None, ids, offset + limit)
         return (ranked[offset : offset + limit], len(kept), {}), False
     page = _by_form(conn, q, match, kept[-want:], offset, limit)
     if every:
         return (page, len(kept), {}), False
-    return (page, _estimate(index.indexed(), ids, len(kept)), {}), True
+    return (page, _estimate(*index.indexed_since(int(ids[0])), len(kept)), {}), True
 
 
-def _estimate(indexed: Ids, recent: Ids, found: int) -> int:
-    """The total of a query from its ``recent`` matches (the newest, ascending), of which
-    ``found`` pass the filters: as many again in the older items, in proportion — rounded to
-    two significant digits, and never fewer than were found."""
-    newer = len(indexed) - int(np.searchsorted(indexed, recent[0]))
-    estimate = found * len(indexed) / max(newer, 1)
+def _estimate(newer: int, indexed: int, found: int) -> int:
+    """The total of a query of which ``found`` matches (that pass the filters) are among the
+    ``newer`` most recently indexed of ``indexed`` items: as many again, in proportion, among
+    the older ones — rounded to two significant digits, and never fewer than were found."""
+    estimate = found * indexed / max(newer, 1)
     return max(found, int(float(f"{estimate:.2g}")))
+
+
+def _window(offset: int, limit: int) -> int:
+    """How many of a common query's newest matches rank: whole RANK_WINDOW blocks."""
+    return -(-(offset + limit) // RANK_WINDOW) * RANK_WINDOW
 
 
 def _by_form(
     conn: sqlite3.Connection, q: Query, match: str, window: Ids, offset: int, limit: int
 ) -> Page:
     """A common query's ranking: bm25 would read every match of every word just to weigh
-    them (its IDF), and among tens of thousands of matches its order says little. Instead the
-    items of the window (the newest matches, ascending) in which every word appears in its
-    exact normalised form come first, then the rest (stem or name-key matches), each newest
-    first."""
+    them (its IDF), and among tens of thousands of matches its order says little. Instead,
+    in each block of RANK_WINDOW matches (newest block first; ``window``: the newest matches,
+    ascending), the items in which every word appears in its exact normalised form come first,
+    then the rest (stem or name-key matches), each newest first. Pages stay consistent: a
+    block ranks the same whichever page asks. Exact-form matches are read newest first, only
+    until the page is full of them."""
     if not len(window):
         return []
+    want = offset + limit
     exact_only = to_fts5(dataclasses.replace(q, excluded=()), stem_fn=str, stem_column="norm")
-    exact = matching_ids(
-        conn, MATCHING + " AND rowid >= ?", [f"({exact_only}) AND ({match})", int(window[0])]
-    )
-    first = np.isin(window, exact)
-    order = [(int(i), EXACT_FORM) for i in window[first][::-1]]
-    order += [(int(i), OTHER_FORM) for i in window[~first][::-1]]
-    return order[offset : offset + limit]
+    expr = f"({exact_only}) AND ({match})"
+    first_block = window[-RANK_WINDOW:]
+    members: list[Ids] = []
+    below, chunk = NEWEST, max(1000, 4 * want)
+    while True:
+        ids = matching_ids(conn, RECENT_FROM, [expr, below, int(window[0]), chunk])
+        members.append(ids[np.isin(ids, window)])
+        found = np.concatenate(members)
+        if len(ids) < chunk or np.isin(found, first_block).sum() >= want:
+            break
+        below, chunk = int(ids.min()), chunk * 4
+    exact = np.isin(window, found)
+    order: Page = []
+    for end in range(len(window), 0, -RANK_WINDOW):
+        block = slice(max(0, end - RANK_WINDOW), end)
+        ids, first = window[block][::-1], exact[block][::-1]
+        order += [(int(i), EXACT_FORM) for i in ids[first]]
+        order += [(int(i), OTHER_FORM) for i in ids[~first]]
+        if len(order) >= want:
+            break
+    return order[offset:want]
 
 
 RANKED_SQL = (
@@ -462,7 +496,7 @@ def _in_sql(
             page_sql = f"SELECT id, score FROM ({scored}) ORDER BY score, id LIMIT ? OFFSET ?"
             page_args = [match, *args, RANK_WINDOW, limit, offset]
             if _is_common(conn, match):  # ranked by form, as in _in_memory
-                window_args = [match, *args, max(RANK_WINDOW, offset + limit)]
+                window_args = [match, *args, _window(offset, limit)]
                 window = matching_ids(conn, f"SELECT search_fts.rowid AS id{newest}", window_args)
                 page = _by_form(conn, q, match, np.sort(window), offset, limit)
         else:
