@@ -309,6 +309,12 @@ def _bounded(
         seen, found = sum(map(len, read)), sum(map(len, passed))
         if every or found >= want:
             break
+        if offset + limit <= min(found, RANK_WINDOW):  # is the page known already?
+            kept = np.concatenate(passed)
+            exact = _exact_forms(conn, q, match, kept, offset + limit)
+            if len(exact) >= offset + limit:  # a page of exact forms, the newest of the block
+                page = _in_blocks(kept, exact, offset, limit)
+                return (page, _estimate(*index.indexed_since(int(ids[0])), found), {}), True
         below = int(ids[0])  # then the older ones, as many as this pass rate needs
         probe = max(seen, int(1.25 * (want - found) * seen / max(found, 1)))
     ids, kept = np.concatenate(read), np.concatenate(passed)
@@ -342,11 +348,15 @@ def _by_form(
     in each block of RANK_WINDOW matches (newest block first; ``window``: the newest matches,
     ascending), the items in which every word appears in its exact normalised form come first,
     then the rest (stem or name-key matches), each newest first. Pages stay consistent: a
-    block ranks the same whichever page asks. Exact-form matches are read newest first, only
-    until the page is full of them."""
+    block ranks the same whichever page asks."""
+    return _in_blocks(window, _exact_forms(conn, q, match, window, offset + limit), offset, limit)
+
+
+def _exact_forms(conn: sqlite3.Connection, q: Query, match: str, window: Ids, want: int) -> Ids:
+    """The items of ``window`` (ascending) that match every word in its exact normalised form,
+    read newest first — only until ``want`` of them are found in the newest block."""
     if not len(window):
-        return []
-    want = offset + limit
+        return window
     exact_only = to_fts5(dataclasses.replace(q, excluded=()), stem_fn=str, stem_column="norm")
     expr = f"({exact_only}) AND ({match})"
     first_block = window[-RANK_WINDOW:]
@@ -357,18 +367,22 @@ def _by_form(
         members.append(ids[np.isin(ids, window)])
         found = np.concatenate(members)
         if len(ids) < chunk or np.isin(found, first_block).sum() >= want:
-            break
+            return found
         below, chunk = int(ids.min()), chunk * 4
-    exact = np.isin(window, found)
+
+
+def _in_blocks(window: Ids, exact: Ids, offset: int, limit: int) -> Page:
+    """The page of :func:`_by_form`'s order, given the exact-form items of ``window``."""
+    first = np.isin(window, exact)
     order: Page = []
     for end in range(len(window), 0, -RANK_WINDOW):
         block = slice(max(0, end - RANK_WINDOW), end)
-        ids, first = window[block][::-1], exact[block][::-1]
-        order += [(int(i), EXACT_FORM) for i in ids[first]]
-        order += [(int(i), OTHER_FORM) for i in ids[~first]]
-        if len(order) >= want:
+        ids, exact_form = window[block][::-1], first[block][::-1]
+        order += [(int(i), EXACT_FORM) for i in ids[exact_form]]
+        order += [(int(i), OTHER_FORM) for i in ids[~exact_form]]
+        if len(order) >= offset + limit:
             break
-    return order[offset:want]
+    return order[offset : offset + limit]
 
 
 RANKED_SQL = (
