@@ -290,12 +290,19 @@ def main() -> None:
         conn = archive.catalog.conn
         for facets in (False, True):
             times = []
+            per_query: dict[str, list[float]] = {q: [] for q in QUERIES}
             for _ in range(args.rounds):
                 for q in QUERIES:
                     t = time.perf_counter()
                     search(conn, q, limit=20, facets=facets)
                     times.append(time.perf_counter() - t)
+                    per_query[q].append(times[-1])
             times.sort()
+            slowest = sorted(per_query.items(), key=lambda kv: -statistics.median(kv[1]))[:4]
+            print(
+                "  slowest (median): "
+                + ", ".join(f"{q} {statistics.median(ts) * 1e3:.0f} ms" for q, ts in slowest)
+            )
             p95 = times[int(len(times) * 0.95)]
             print(
                 f"queries {'with' if facets else 'without'} facets: p50"

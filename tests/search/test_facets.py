@@ -6,6 +6,7 @@ import dataclasses
 import io
 import random
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +49,8 @@ def sql_facets(conn: sqlite3.Connection, ids: list[int]) -> dict[str, dict[str, 
 
 
 class Corpus:
-    def __init__(self, root: Path, seed: int) -> None:
+    def __init__(self, root: Path, seed: int, words: Sequence[str] = ("alpha", "beta", "gamma")):
+        self.words = words
         self.archive = Archive.create(root)
         self.conn = self.archive.catalog.conn
         self.rng = random.Random(seed)
@@ -85,7 +87,7 @@ class Corpus:
             self.conn.execute(
                 "INSERT INTO texts(item_id, tool, tool_version, text, languages, ocr, created_at)"
                 " VALUES (?, 'plain', '1', ?, 'en', 0, 'x')",
-                (i, "word " + self.rng.choice(["alpha", "beta", "gamma"])),
+                (i, "word " + self.rng.choice(self.words)),
             )
             self.conn.execute("INSERT OR IGNORE INTO search_dirty(item_id) VALUES (?)", (i,))
         self.conn.execute("COMMIT")
@@ -217,11 +219,17 @@ FILTERED = [
 ]
 
 
+@pytest.mark.parametrize("common", [engine.COMMON, 60])  # 60: most queries here are common
 @pytest.mark.parametrize("hidden", [None, ("SELECT id FROM items WHERE id % 7 = ?", [0])])
 @pytest.mark.parametrize("query", FILTERED)
 def test_in_memory_filters_agree_with_sql(
-    tmp_path: Path, query: str, hidden: tuple[str, list[int]] | None
+    tmp_path: Path,
+    query: str,
+    hidden: tuple[str, list[int]] | None,
+    common: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(engine, "COMMON", common)
     corpus = Corpus(tmp_path / "a", seed=6)
     corpus.add_items(400)
     q = engine.parse(query)
@@ -245,6 +253,11 @@ def test_in_memory_filters_agree_with_sql(
     assert memory[2] == sql[2]  # facets
     if match is not None:  # ranked the same way
         assert memory[0] == sql[0]
+        # without facets, only the newest matches are read: here all (the window is larger)
+        unseen = engine._hidden_ids(corpus.conn, hidden)
+        bounded = engine._bounded(corpus.conn, q, match, 1000, 0, unseen)
+        assert bounded is not None
+        assert bounded == ((sql[0], sql[1], {}), False)
     else:  # newest first
         assert [i for i, _ in memory[0]] == sorted((i for i, _ in sql[0]), reverse=True)
 

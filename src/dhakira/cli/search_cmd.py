@@ -66,7 +66,8 @@ def search(
             h["short_id"] = short[h["sha256"]]
         emit_json(out)
         return
-    click.echo(f"{results.total} items match {text!r}")
+    about = "about " if results.approximate else ""
+    click.echo(f"{about}{results.total} items match {text!r}")
     for h in results.hits:
         when = f"  {h.captured_at[:10]}" if h.captured_at else ""
         click.echo(f"\n{short[h.sha256]:<10} {h.mime:<24}{when}  {h.name}")

@@ -58,6 +58,8 @@ TYPES = {
 WORD = re.compile(r"[\w\u0600-\u06FF]+", re.UNICODE)
 SNIPPET_WORDS = 28
 RANK_WINDOW = 5000
+COMMON = 20_000  # a query matching this many items or more ranks by form and recency, not bm25
+EXACT_FORM, OTHER_FORM = -2.0, -1.0  # the scores of a common query's hits (lower is better)
 
 
 @dataclass(frozen=True)
@@ -87,11 +89,13 @@ class Results:
     total: int
     hits: list[Hit]
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    approximate: bool = False  # total estimated (a common query without facets): "about N"
 
     def as_json(self) -> dict[str, Any]:
         return {
             "query": self.query,
             "total": self.total,
+            "approximate": self.approximate,
             "facets": self.facets,
             "hits": [h.as_json() for h in self.hits],
         }
@@ -173,11 +177,17 @@ def search(
     if excluded and match is not None:  # merged doclists inside FTS5: cheap
         match, excluded = f"({match}) NOT ({excluded})", None
     unseen = _hidden_ids(conn, hidden)
-    found = None
+    found: Found | None = None
+    approximate = False
     if semantic and match is not None and sort == "relevance":
         semantic_excluded = excluded_only if excluded is None else excluded
         found = _fused(conn, q, match, semantic_excluded, limit, offset, facets, unseen)
-    elif sort == "relevance" and (facets or q.filters or match is None or hidden is not None):
+    elif sort == "relevance" and match is not None and not facets:
+        bounded = _bounded(conn, q, match, limit, offset, unseen)
+        if bounded is not None:
+            found, approximate = bounded
+    needs_memory = facets or q.filters or match is None or hidden is not None
+    if found is None and sort == "relevance" and needs_memory:
         found = _in_memory(conn, q, match, excluded, limit, offset, facets, unseen)
     if found is None:  # date sorting, or filters the in-memory codes lack
         found = _in_sql(conn, q, match, excluded, limit, offset, sort, facets, hidden)
@@ -208,7 +218,7 @@ def search(
                 snippet(doc or "", words, marks, memo),
             )
         )
-    return Results(text, total, hits, counted)
+    return Results(text, total, hits, counted, approximate)
 
 
 Ids = npt.NDArray[np.int64]
@@ -253,8 +263,126 @@ def _in_memory(
     counted = index.count(kept) if facets else {}
     if match is None:  # nothing to rank by: newest first
         return [(int(i), 0.0) for i in kept[::-1][offset : offset + limit]], len(kept), counted
+    if len(ids) >= COMMON:
+        window = kept[-_window(offset, limit) :]
+        return _by_form(conn, q, match, window, offset, limit), len(kept), counted
     ranked = _ranked(conn, match, kept if len(kept) < len(ids) else None, ids, offset + limit)
     return ranked[offset : offset + limit], len(kept), counted
+
+
+RECENT = (
+    "SELECT rowid AS id FROM search_fts WHERE search_fts MATCH ? AND rowid < ?"
+    " ORDER BY rowid DESC LIMIT ?"
+)
+RECENT_FROM = (
+    "SELECT rowid AS id FROM search_fts WHERE search_fts MATCH ? AND rowid < ? AND rowid >= ?"
+    " ORDER BY rowid DESC LIMIT ?"
+)
+NEWEST = 1 << 62  # above any item id
+
+
+def _bounded(
+    conn: sqlite3.Connection,
+    q: Query,
+    match: str,
+    limit: int,
+    offset: int,
+    unseen: Ids,
+) -> tuple[Found, bool] | None:
+    """Without facets, a common query need not read every match: only the newest ones,
+    until the ranking window is full (the total is then estimated: True). A query matching
+    fewer than COMMON items is read whole and ranked as :func:`_in_memory` ranks it. None
+    when a filter needs the catalog."""
+    index = facet_index(conn)
+    want = _window(offset, limit)
+    read: list[Ids] = []
+    passed: list[Ids] = []
+    probe, below = COMMON, NEWEST
+    while True:
+        ids = np.sort(matching_ids(conn, RECENT, [match, below, probe]))
+        kept = index.filter(ids, q.filters, TYPES)
+        if kept is None:
+            return None
+        read.insert(0, ids)
+        passed.insert(0, np.setdiff1d(kept, unseen, assume_unique=True) if len(unseen) else kept)
+        every = len(ids) < probe
+        seen, found = sum(map(len, read)), sum(map(len, passed))
+        if every or found >= want:
+            break
+        if offset + limit <= min(found, RANK_WINDOW):  # is the page known already?
+            kept = np.concatenate(passed)
+            exact = _exact_forms(conn, q, match, kept, offset + limit)
+            if len(exact) >= offset + limit:  # a page of exact forms, the newest of the block
+                page = _in_blocks(kept, exact, offset, limit)
+                return (page, _estimate(*index.indexed_since(int(ids[0])), found), {}), True
+        below = int(ids[0])  # then the older ones, as many as this pass rate needs
+        probe = max(seen, int(1.25 * (want - found) * seen / max(found, 1)))
+    ids, kept = np.concatenate(read), np.concatenate(passed)
+    if len(ids) < COMMON:
+        ranked = _ranked(conn, match, kept if len(kept) < len(ids) else None, ids, offset + limit)
+        return (ranked[offset : offset + limit], len(kept), {}), False
+    page = _by_form(conn, q, match, kept[-want:], offset, limit)
+    if every:
+        return (page, len(kept), {}), False
+    return (page, _estimate(*index.indexed_since(int(ids[0])), len(kept)), {}), True
+
+
+def _estimate(newer: int, indexed: int, found: int) -> int:
+    """The total of a query of which ``found`` matches (that pass the filters) are among the
+    ``newer`` most recently indexed of ``indexed`` items: as many again, in proportion, among
+    the older ones — rounded to two significant digits, and never fewer than were found."""
+    estimate = found * indexed / max(newer, 1)
+    return max(found, int(float(f"{estimate:.2g}")))
+
+
+def _window(offset: int, limit: int) -> int:
+    """How many of a common query's newest matches rank: whole RANK_WINDOW blocks."""
+    return -(-(offset + limit) // RANK_WINDOW) * RANK_WINDOW
+
+
+def _by_form(
+    conn: sqlite3.Connection, q: Query, match: str, window: Ids, offset: int, limit: int
+) -> Page:
+    """A common query's ranking: bm25 would read every match of every word just to weigh
+    them (its IDF), and among tens of thousands of matches its order says little. Instead,
+    in each block of RANK_WINDOW matches (newest block first; ``window``: the newest matches,
+    ascending), the items in which every word appears in its exact normalised form come first,
+    then the rest (stem or name-key matches), each newest first. Pages stay consistent: a
+    block ranks the same whichever page asks."""
+    return _in_blocks(window, _exact_forms(conn, q, match, window, offset + limit), offset, limit)
+
+
+def _exact_forms(conn: sqlite3.Connection, q: Query, match: str, window: Ids, want: int) -> Ids:
+    """The items of ``window`` (ascending) that match every word in its exact normalised form,
+    read newest first — only until ``want`` of them are found in the newest block."""
+    if not len(window):
+        return window
+    exact_only = to_fts5(dataclasses.replace(q, excluded=()), stem_fn=str, stem_column="norm")
+    expr = f"({exact_only}) AND ({match})"
+    first_block = window[-RANK_WINDOW:]
+    members: list[Ids] = []
+    below, chunk = NEWEST, max(1000, 4 * want)
+    while True:
+        ids = matching_ids(conn, RECENT_FROM, [expr, below, int(window[0]), chunk])
+        members.append(ids[np.isin(ids, window)])
+        found = np.concatenate(members)
+        if len(ids) < chunk or np.isin(found, first_block).sum() >= want:
+            return found
+        below, chunk = int(ids.min()), chunk * 4
+
+
+def _in_blocks(window: Ids, exact: Ids, offset: int, limit: int) -> Page:
+    """The page of :func:`_by_form`'s order, given the exact-form items of ``window``."""
+    first = np.isin(window, exact)
+    order: Page = []
+    for end in range(len(window), 0, -RANK_WINDOW):
+        block = slice(max(0, end - RANK_WINDOW), end)
+        ids, exact_form = window[block][::-1], first[block][::-1]
+        order += [(int(i), EXACT_FORM) for i in ids[exact_form]]
+        order += [(int(i), OTHER_FORM) for i in ids[~exact_form]]
+        if len(order) >= offset + limit:
+            break
+    return order[offset : offset + limit]
 
 
 RANKED_SQL = (
@@ -364,20 +492,27 @@ def _in_sql(
         if sort == "newest"
         else "pr.captured_at IS NULL, pr.captured_at, i.id"
     )
+    page: Page | None = None
     if match is not None:
         every = f"FROM ({MATCHING}) m JOIN items i ON i.id = m.id{joins}"
         every_args = [match, *args]
         if sort == "relevance":  # as in _in_memory: the RANK_WINDOW most recent matches
-            inner = (
-                "SELECT search_fts.rowid AS id, bm25(search_fts, 4.0, 2.0, 1.5) AS score"
+            newest = (
                 " FROM search_fts"
                 + (f" JOIN items i ON i.id = search_fts.rowid{joins}" if where else "")
                 + " WHERE search_fts MATCH ?"
                 + ("".join(f" AND {w}" for w in where))
                 + " ORDER BY search_fts.rowid DESC LIMIT ?"
             )
-            page_sql = f"SELECT id, score FROM ({inner}) ORDER BY score, id LIMIT ? OFFSET ?"
+            scored = (
+                f"SELECT search_fts.rowid AS id, bm25(search_fts, 4.0, 2.0, 1.5) AS score{newest}"
+            )
+            page_sql = f"SELECT id, score FROM ({scored}) ORDER BY score, id LIMIT ? OFFSET ?"
             page_args = [match, *args, RANK_WINDOW, limit, offset]
+            if _is_common(conn, match):  # ranked by form, as in _in_memory
+                window_args = [match, *args, _window(offset, limit)]
+                window = matching_ids(conn, f"SELECT search_fts.rowid AS id{newest}", window_args)
+                page = _by_form(conn, q, match, np.sort(window), offset, limit)
         else:
             page_sql = f"SELECT i.id, 0.0 {every}{cond} ORDER BY {by_date} LIMIT ? OFFSET ?"
             page_args = [match, *args, limit, offset]
@@ -387,7 +522,8 @@ def _in_sql(
         order = by_date if sort != "relevance" else "i.id DESC"
         page_sql = f"SELECT i.id, 0.0 {every}{cond} ORDER BY {order} LIMIT ? OFFSET ?"
         page_args = [*args, limit, offset]
-    page = [(int(r[0]), float(r[1])) for r in conn.execute(page_sql, page_args)]
+    if page is None:
+        page = [(int(r[0]), float(r[1])) for r in conn.execute(page_sql, page_args)]
     if facets:  # every matching id once: the total is its length, facets count it in memory
         ids = matching_ids(conn, f"SELECT i.id {every}{cond}", every_args)
         return page, len(ids), facet_index(conn).count(ids)
@@ -396,6 +532,12 @@ def _in_sql(
     else:
         total = conn.execute(f"SELECT count(*) {every}{cond}", every_args)
     return page, int(total.fetchone()[0]), {}
+
+
+def _is_common(conn: sqlite3.Connection, match: str) -> bool:
+    """Does the query match at least COMMON items? (Reads at most COMMON of them.)"""
+    sql = "SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH ? LIMIT ?)"
+    return int(conn.execute(sql, [match, COMMON]).fetchone()[0]) >= COMMON
 
 
 def _first_line(text: str | None) -> str:

@@ -119,6 +119,7 @@ class FacetIndex:
 
     def _reset(self) -> None:
         self.seen: tuple[str, int] = ("", -1)
+        self._counted: tuple[tuple[str, int], int] = (("", -1), 0)  # indexed items, as of
         self.saved = -1  # the generation of the snapshot in the catalog, as far as we know
         self.mimes: list[str] = []
         self.mime = np.full(1, -1, np.int16)
@@ -211,6 +212,13 @@ class FacetIndex:
         self.contributors.set(size, contributors)
         self.collections.set(size, collections)
         self._names(conn)
+
+    def indexed_since(self, start: int) -> tuple[int, int]:
+        """(how many indexed items have an id >= start, how many are indexed in all)."""
+        with self.lock:
+            if self._counted[0] != self.seen:
+                self._counted = (self.seen, int(np.count_nonzero(self.mime >= 0)))
+            return int(np.count_nonzero(self.mime[start:] >= 0)), self._counted[1]
 
     def indexed(self) -> Ids:
         """Every indexed item, in id order."""

@@ -40,6 +40,7 @@ MESSAGES: dict[str, tuple[str, str]] = {  # key: (English, Arabic)
     "by_type": ("By type", "حسب النوع"),
     "search_placeholder": ("Words, names, places… (Arabic or English)", "كلمات، أسماء، أماكن…"),
     "results": ("results", "نتيجة"),
+    "about": ("about", "حوالي"),
     "no_results": ("Nothing found. Try fewer or other words.", "لا نتائج. جرّب كلمات أقل أو أخرى."),
     "previous": ("Previous", "السابق"),
     "next": ("Next", "التالي"),
