@@ -12,7 +12,7 @@ Dhakira is compared on the same set with plain pHash (64-bit, ≤ 10 bits) and p
 (full image or middle frame, ≤ 31 bits), and the smallest distance between unrelated items is
 reported for each.
 
-    .venv/bin/python bench/similar_eval.py [--images N] [--videos N] [--no-video]
+    .venv/bin/python bench/similar_eval.py [--images N] [--videos N] [--no-video] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -247,6 +247,8 @@ def _ff(args: list[str]) -> None:
 def make_video(args: tuple[int, str, Path]) -> Path:
     i, src, folder = args
     out = folder / f"src{i}.mp4"
+    if out.exists():  # --keep: made by an earlier run
+        return out
     if src.startswith("pan:"):
         photo = Path(src[4:])
         zoom = "zoompan=z='min(zoom+0.0015,1.5)':x='iw/2-(iw/zoom/2)+on':y='ih/2-(ih/zoom/2)'"
@@ -270,7 +272,8 @@ def video_entry(args: tuple[int, str, Path, Path]) -> Entry:
     if name != "original":
         ext = ".webm" if name.startswith("vp8") else ".mp4"
         path = folder / f"src{source}-{name}{ext}"
-        _ff(["-i", str(original), *VIDEO_TRANSFORMS[name], "-an", str(path)])
+        if not path.exists():
+            _ff(["-i", str(original), *VIDEO_TRANSFORMS[name], "-an", str(path)])
     try:
         sig = video_signature(path)
     except SignatureError as exc:  # counted as a miss
@@ -426,8 +429,11 @@ def closest_dhakira(entries: list[Entry]) -> int:
     return best
 
 
-def eval_videos(n_sources: int, workers: int, pans: int = PHOTO_PANS) -> None:
-    folder = Path(tempfile.mkdtemp(prefix="dhakira-eval-"))
+def eval_videos(
+    n_sources: int, workers: int, pans: int = PHOTO_PANS, keep: Path | None = None
+) -> None:
+    folder = keep or Path(tempfile.mkdtemp(prefix="dhakira-eval-"))
+    folder.mkdir(parents=True, exist_ok=True)
     sources: list[str] = VIDEO_SOURCES[:n_sources]
     photos = sample_photos() or [scene(2000 + k, (1024, 768)) for k in range(pans)]
     for k, im in enumerate(photos[:pans]):  # pans over photos (generated without scikit-image)
@@ -499,11 +505,14 @@ def main() -> None:
     ap.add_argument("--no-images", action="store_true")
     ap.add_argument("--pans", type=int, default=PHOTO_PANS, help="videos panning over photos")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument(
+        "--keep", type=Path, help="make the videos in this folder, reuse those already there"
+    )
     a = ap.parse_args()
     if not a.no_images:
         eval_images(a.images, a.workers)
     if not a.no_video:
-        eval_videos(a.videos, a.workers, a.pans)
+        eval_videos(a.videos, a.workers, a.pans, a.keep)
     sys.stdout.flush()
 
 

@@ -23,7 +23,7 @@ from dhakira.similar import ALGORITHM, VERSION
 from dhakira.similar.image import image_signature
 from dhakira.similar.index import HashIndex, load
 from dhakira.similar.links import record, save_signature
-from dhakira.similar.match import Match, decide, query_hashes, radius
+from dhakira.similar.match import Match, decide, query_hashes
 from dhakira.similar.settings import Settings
 from dhakira.similar.signature import Signature, SignatureError
 from dhakira.similar.video import video_signature
@@ -110,7 +110,7 @@ class Summary:
 
 
 def link_new(index: HashIndex, item_id: int, sig: Signature, settings: Settings) -> list[Match]:
-    hits = index.search(query_hashes(sig), radius(settings), exclude=item_id)
+    hits = index.search_for(query_hashes(sig), settings, exclude=item_id)
     return decide(sig, hits, index.frames, settings)
 
 
