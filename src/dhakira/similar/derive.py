@@ -21,9 +21,10 @@ from dhakira.archive import Archive
 from dhakira.progress import Progress
 from dhakira.similar import ALGORITHM, VERSION
 from dhakira.similar.image import image_signature
-from dhakira.similar.index import HashIndex, load
+from dhakira.similar.index import HashIndex, extend
 from dhakira.similar.links import record, save_signature
 from dhakira.similar.match import Match, decide, query_hashes
+from dhakira.similar.persist import open_index, save_if_grown
 from dhakira.similar.settings import Settings
 from dhakira.similar.signature import Signature, SignatureError
 from dhakira.similar.video import video_signature
@@ -121,7 +122,7 @@ def sign_pending(archive: Archive, progress: Progress, *, workers: int | None = 
     summary = Summary()
     if not jobs:
         return summary
-    index = load(archive.catalog.conn)
+    index, _ = open_index(archive.root, archive.catalog.conn)
     chunks: list[list[Job]] = []
     images = [j for j in jobs if kind_of(j.mime) == "image"]
     chunks += [images[i : i + IMAGE_CHUNK] for i in range(0, len(images), IMAGE_CHUNK)]
@@ -144,8 +145,9 @@ def sign_pending(archive: Archive, progress: Progress, *, workers: int | None = 
                         summary.signed += 1
                         matches = link_new(index, r.item_id, r.signature, settings)
                         summary.links += record(archive, r.item_id, matches)
-                        index.add(r.item_id, r.signature.hashes)
+                        extend(index, archive.catalog.conn)  # the rows just saved
                 progress.advance(len(results))
+        save_if_grown(archive.root, archive.catalog.conn, index)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         progress.end()

@@ -66,6 +66,7 @@ class HashIndex:
         }
         self.frames: Counter[int] = Counter()  # stored video frames per item
         self.max_rowid = 0  # the catalog's last sim_hashes row included (see persist.py)
+        self.saved_rows = -1  # rows in the saved file (persist.py); -1: no valid file
         self.loading = False  # adding in bulk: the tables are rebuilt once at the end
         self._flat: Any = None  # faiss.IndexBinaryFlat, built when a wide search first needs it
 
