@@ -135,7 +135,7 @@ def read(root: Path, conn: sqlite3.Connection) -> HashIndex:
         if _digest(npz) != d.get("sha256"):
             raise ValueError("its SHA-256 does not match")
         index = HashIndex()
-        with np.load(npz, allow_pickle=False) as data:
+        with npz.open("rb") as f, np.load(f, allow_pickle=False) as data:
             _restore(index.pdq, data, "pdq")
             _restore(index.ph, data, "ph")
             n = index.pdq.n
