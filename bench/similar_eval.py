@@ -266,14 +266,17 @@ def make_video(args: tuple[int, str, Path]) -> Path:
     return out
 
 
+def copy_path(folder: Path, source: int, name: str) -> Path:
+    if name == "original":
+        return folder / f"src{source}.mp4"
+    return folder / f"src{source}-{name}{'.webm' if name.startswith('vp8') else '.mp4'}"
+
+
 def video_entry(args: tuple[int, str, Path, Path]) -> Entry:
     source, name, original, folder = args
-    path = original
-    if name != "original":
-        ext = ".webm" if name.startswith("vp8") else ".mp4"
-        path = folder / f"src{source}-{name}{ext}"
-        if not path.exists():
-            _ff(["-i", str(original), *VIDEO_TRANSFORMS[name], "-an", str(path)])
+    path = copy_path(folder, source, name)
+    if name != "original" and not path.exists():
+        _ff(["-i", str(original), *VIDEO_TRANSFORMS[name], "-an", str(path)])
     try:
         sig = video_signature(path)
     except SignatureError as exc:  # counted as a miss
@@ -429,8 +432,52 @@ def closest_dhakira(entries: list[Entry]) -> int:
     return best
 
 
+def mpeg7_pair(args: tuple[Path, Path]) -> bool:
+    """Whether ffmpeg's MPEG-7 ``signature`` filter finds the two videos matching."""
+    out = subprocess.run(
+        ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-threads", "1", "-i", str(args[0]),
+         "-i", str(args[1]), "-filter_complex",
+         "[0:v][1:v]signature=nb_inputs=2:detectmode=full", "-f", "null", "-"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return "matching of video 0 at" in out.stderr or "whole video matching" in out.stderr
+
+
+def eval_mpeg7(entries: list[Entry], folder: Path, workers: int) -> None:
+    """ffmpeg's ``signature`` filter compares two videos at a time (it keeps no index), so it
+    is run on each copy against its own original (recall) and against the next source's
+    original (false matches), not on every pair."""
+    sources = sorted({e.source for e in entries})
+    pairs = []
+    for e in entries:
+        if e.transform != "original":
+            other = sources[(sources.index(e.source) + 1) % len(sources)]
+            copy = copy_path(folder, e.source, e.transform)
+            pairs += [(copy, copy_path(folder, e.source, "original"))]
+            pairs += [(copy, copy_path(folder, other, "original"))]
+    start = time.perf_counter()
+    with ProcessPoolExecutor(workers) as pool:
+        found = list(pool.map(mpeg7_pair, pairs))
+    print(f"\nffmpeg signature (MPEG-7): {len(pairs)} pairs in {time.perf_counter() - start:.0f} s")
+    by: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    copies = [e for e in entries if e.transform != "original"]
+    for k, e in enumerate(copies):
+        by[e.transform][0] += found[2 * k]
+        by[e.transform][1] += found[2 * k + 1]
+        by[e.transform][2] += 1
+    print(f"  {'transform':<22} {'recall':>7} {'false matches':>14}")
+    for name, (tp, fp, n) in sorted(by.items()):
+        print(f"  {name:<22} {tp / n:7.3f} {fp:>9} of {n}")
+    tp, fp, n = (sum(v[i] for v in by.values()) for i in range(3))
+    print(f"  {'ALL':<22} {tp / n:7.3f} {fp:>9} of {n}")
+
+
 def eval_videos(
-    n_sources: int, workers: int, pans: int = PHOTO_PANS, keep: Path | None = None
+    n_sources: int,
+    workers: int,
+    pans: int = PHOTO_PANS,
+    keep: Path | None = None,
+    mpeg7: bool = False,
 ) -> None:
     folder = keep or Path(tempfile.mkdtemp(prefix="dhakira-eval-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -474,6 +521,8 @@ def eval_videos(
     print(
         f"  excerpt offsets found (truth 7.0 s): {sorted(o for _, o in offsets if o is not None)}"
     )
+    if mpeg7:
+        eval_mpeg7(entries, folder, workers)
 
 
 def _phash_distance(a: Any, b: Any) -> int:
@@ -508,11 +557,14 @@ def main() -> None:
     ap.add_argument(
         "--keep", type=Path, help="make the videos in this folder, reuse those already there"
     )
+    ap.add_argument(
+        "--mpeg7", action="store_true", help="also ffmpeg's signature filter (pairs: minutes)"
+    )
     a = ap.parse_args()
     if not a.no_images:
         eval_images(a.images, a.workers)
     if not a.no_video:
-        eval_videos(a.videos, a.workers, a.pans, a.keep)
+        eval_videos(a.videos, a.workers, a.pans, a.keep, a.mpeg7)
     sys.stdout.flush()
 
 
