@@ -338,7 +338,8 @@ MIGRATIONS: list[Migration] = [
     CREATE TABLE sim_index_state (      -- one row: what a saved hash index must match
         id INTEGER PRIMARY KEY CHECK (id = 1),
         token TEXT NOT NULL,            -- random per catalog
-        generation INTEGER NOT NULL     -- bumped whenever a row of sim_hashes is deleted
+        generation INTEGER NOT NULL,    -- bumped whenever a row of sim_hashes is deleted
+        link_settings TEXT              -- JSON: the [similar] settings the links were made under
     );
     INSERT INTO sim_index_state(id, token, generation) VALUES (1, lower(hex(randomblob(16))), 0);
     CREATE TRIGGER sim_hashes_removed AFTER DELETE ON sim_hashes BEGIN

@@ -32,7 +32,18 @@ from dhakira.media import (
 from dhakira.progress import Progress
 from dhakira.search.index import mark_dirty
 from dhakira.similar import ALGORITHM, VERSION
-from dhakira.similar.derive import Linker, Summary, kind_of, pending, sign_one
+from dhakira.similar.derive import (
+    Linker,
+    Summary,
+    kind_of,
+    pending,
+    record_settings,
+    settings_changed,
+    settings_json,
+    sign_one,
+    signed,
+)
+from dhakira.similar.links import withdraw_unconfirmed
 from dhakira.similar.settings import Settings
 from dhakira.similar.signature import Signature
 from dhakira.text import EXTRACTOR_VERSION, Extracted, extract_text
@@ -132,6 +143,7 @@ class Deriver:
         self.linker = Linker(archive)  # opens the hash index when the first signature comes
         self.linker.progress = progress
         self._metadata = False  # metadata or text was asked for (else: signatures only)
+        self.resign = False  # sign even the items that have a signature (settings changed)
 
     def submit_text(self, rows: Sequence[tuple[int, str, str]]) -> None:
         """Items (id, sha256, mime) whose text is to be extracted (again)."""
@@ -193,7 +205,7 @@ class Deriver:
 
     def _signed(self, ids: list[int]) -> set[int]:
         """Those of ``ids`` that have a current signature already (``rebuild`` of metadata)."""
-        if not ids or self.settings is None:
+        if not ids or self.settings is None or self.resign:
             return set()
         conn = self.archive.catalog.conn
         have: set[int] = set()
@@ -263,7 +275,9 @@ def derive_all_pending(
 ) -> tuple[int, Summary]:
     """Metadata for every item that has none, and a near-duplicate signature (with its links)
     for every image and video that has none, in one pool of workers: how many items got
-    metadata, and what signing found."""
+    metadata, and what signing found. When the ``[similar]`` settings changed since the links
+    were made, every image and video is signed and linked again, and the automatic links that
+    pass does not find again are withdrawn (confirmed and rejected ones stay as they are)."""
     rows = [
         (r["id"], r["sha256"], r["mime"])
         for r in archive.catalog.conn.execute(
@@ -272,11 +286,27 @@ def derive_all_pending(
         )
     ]
     deriver = Deriver(archive, progress, workers, ocr)
+    settings = deriver.linker.settings
+    again = settings_changed(archive, settings)
     try:
+        since = utcnow()
+        if again:
+            deriver.linker.restart()
+            deriver.resign = True
         deriver.submit(rows)  # images and videos among them are signed by the same job
         have = {row[0] for row in rows}
-        deriver.submit_signing([row for row in pending(archive) if row[0] not in have])
-        return deriver.finish(), deriver.linker.summary
+        todo = pending(archive) + (signed(archive) if again else [])
+        deriver.submit_signing([row for row in todo if row[0] not in have])
+        done = deriver.finish()
+        if again:
+            with archive.catalog.transaction():
+                withdrawn = withdraw_unconfirmed(archive, since)
+                archive.catalog.event(
+                    "similarity.relinked", None, settings=settings_json(settings),
+                    withdrawn=withdrawn, links=deriver.linker.summary.links,
+                )  # fmt: skip
+            record_settings(archive, settings)
+        return done, deriver.linker.summary
     finally:
         deriver.close()
 

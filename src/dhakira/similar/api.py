@@ -79,7 +79,9 @@ def near_duplicates(
                 r["detail"],
             )
         )
-    return sorted(out, key=lambda n: (n.status == "rejected", -(n.score or 0), n.sha256))
+    return sorted(
+        out, key=lambda n: (n.status in ("rejected", "withdrawn"), -(n.score or 0), n.sha256)
+    )
 
 
 def compare_file(archive: Archive, path: Path) -> tuple[str | None, list[Neighbour]]:

@@ -10,7 +10,8 @@ that gives no signature has its error recorded; the run goes on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from dhakira.archive import Archive
@@ -116,7 +117,45 @@ class Linker:
         )
         extend(self.index, conn)  # the rows just saved
 
+    def restart(self) -> None:
+        """Link from scratch (new thresholds): an empty index that takes only the hashes saved
+        from now on, so each re-signed item meets those re-signed before it."""
+        self.index = HashIndex()
+        row = self.archive.catalog.conn.execute("SELECT max(rowid) FROM sim_hashes").fetchone()
+        self.index.max_rowid = int(row[0] or 0)
+
     def finish(self) -> None:
         """After the last transaction: rewrite the saved index if it has grown enough."""
         if self.index is not None:
             save_if_grown(self.archive.root, self.archive.catalog.conn, self.index)
+
+
+def settings_json(settings: Settings) -> str:
+    return json.dumps(asdict(settings), sort_keys=True)
+
+
+def settings_changed(archive: Archive, settings: Settings) -> bool:
+    """Whether the links were made under other settings (first call: records these)."""
+    conn = archive.catalog.conn
+    (before,) = conn.execute("SELECT link_settings FROM sim_index_state WHERE id = 1").fetchone()
+    if before is None:
+        record_settings(archive, settings)
+        return False
+    return bool(before != settings_json(settings))
+
+
+def record_settings(archive: Archive, settings: Settings) -> None:
+    with archive.catalog.transaction():
+        archive.catalog.conn.execute(
+            "UPDATE sim_index_state SET link_settings = ? WHERE id = 1", (settings_json(settings),)
+        )
+
+
+def signed(archive: Archive) -> list[tuple[int, str, str]]:
+    """Items (id, sha256, mime) that have a current-version signature row (or its error)."""
+    rows = archive.catalog.conn.execute(
+        "SELECT i.id, i.sha256, i.mime FROM items i JOIN sim_signatures s ON s.item_id = i.id"
+        " AND s.algorithm = ? AND s.version = ? ORDER BY i.id",
+        (ALGORITHM, VERSION),
+    ).fetchall()
+    return [(r["id"], r["sha256"], r["mime"]) for r in rows if kind_of(r["mime"]) is not None]
