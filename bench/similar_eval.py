@@ -12,7 +12,7 @@ Dhakira is compared on the same set with plain pHash (64-bit, ≤ 10 bits) and p
 (full image or middle frame, ≤ 31 bits), and the smallest distance between unrelated items is
 reported for each.
 
-    .venv/bin/python bench/similar_eval.py [--images N] [--videos N] [--no-video]
+    .venv/bin/python bench/similar_eval.py [--images N] [--videos N] [--no-video] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -247,6 +247,8 @@ def _ff(args: list[str]) -> None:
 def make_video(args: tuple[int, str, Path]) -> Path:
     i, src, folder = args
     out = folder / f"src{i}.mp4"
+    if out.exists():  # --keep: made by an earlier run
+        return out
     if src.startswith("pan:"):
         photo = Path(src[4:])
         zoom = "zoompan=z='min(zoom+0.0015,1.5)':x='iw/2-(iw/zoom/2)+on':y='ih/2-(ih/zoom/2)'"
@@ -264,12 +266,16 @@ def make_video(args: tuple[int, str, Path]) -> Path:
     return out
 
 
+def copy_path(folder: Path, source: int, name: str) -> Path:
+    if name == "original":
+        return folder / f"src{source}.mp4"
+    return folder / f"src{source}-{name}{'.webm' if name.startswith('vp8') else '.mp4'}"
+
+
 def video_entry(args: tuple[int, str, Path, Path]) -> Entry:
     source, name, original, folder = args
-    path = original
-    if name != "original":
-        ext = ".webm" if name.startswith("vp8") else ".mp4"
-        path = folder / f"src{source}-{name}{ext}"
+    path = copy_path(folder, source, name)
+    if name != "original" and not path.exists():
         _ff(["-i", str(original), *VIDEO_TRANSFORMS[name], "-an", str(path)])
     try:
         sig = video_signature(path)
@@ -426,8 +432,55 @@ def closest_dhakira(entries: list[Entry]) -> int:
     return best
 
 
-def eval_videos(n_sources: int, workers: int, pans: int = PHOTO_PANS) -> None:
-    folder = Path(tempfile.mkdtemp(prefix="dhakira-eval-"))
+def mpeg7_pair(args: tuple[Path, Path]) -> bool:
+    """Whether ffmpeg's MPEG-7 ``signature`` filter finds the two videos matching."""
+    out = subprocess.run(
+        ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-threads", "1", "-i", str(args[0]),
+         "-i", str(args[1]), "-filter_complex",
+         "[0:v][1:v]signature=nb_inputs=2:detectmode=full", "-f", "null", "-"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return "matching of video 0 at" in out.stderr or "whole video matching" in out.stderr
+
+
+def eval_mpeg7(entries: list[Entry], folder: Path, workers: int) -> None:
+    """ffmpeg's ``signature`` filter compares two videos at a time (it keeps no index), so it
+    is run on each copy against its own original (recall) and against the next source's
+    original (false matches), not on every pair."""
+    sources = sorted({e.source for e in entries})
+    pairs = []
+    for e in entries:
+        if e.transform != "original":
+            other = sources[(sources.index(e.source) + 1) % len(sources)]
+            copy = copy_path(folder, e.source, e.transform)
+            pairs += [(copy, copy_path(folder, e.source, "original"))]
+            pairs += [(copy, copy_path(folder, other, "original"))]
+    start = time.perf_counter()
+    with ProcessPoolExecutor(workers) as pool:
+        found = list(pool.map(mpeg7_pair, pairs))
+    print(f"\nffmpeg signature (MPEG-7): {len(pairs)} pairs in {time.perf_counter() - start:.0f} s")
+    by: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    copies = [e for e in entries if e.transform != "original"]
+    for k, e in enumerate(copies):
+        by[e.transform][0] += found[2 * k]
+        by[e.transform][1] += found[2 * k + 1]
+        by[e.transform][2] += 1
+    print(f"  {'transform':<22} {'recall':>7} {'false matches':>14}")
+    for name, (tp, fp, n) in sorted(by.items()):
+        print(f"  {name:<22} {tp / n:7.3f} {fp:>9} of {n}")
+    tp, fp, n = (sum(v[i] for v in by.values()) for i in range(3))
+    print(f"  {'ALL':<22} {tp / n:7.3f} {fp:>9} of {n}")
+
+
+def eval_videos(
+    n_sources: int,
+    workers: int,
+    pans: int = PHOTO_PANS,
+    keep: Path | None = None,
+    mpeg7: bool = False,
+) -> None:
+    folder = keep or Path(tempfile.mkdtemp(prefix="dhakira-eval-"))
+    folder.mkdir(parents=True, exist_ok=True)
     sources: list[str] = VIDEO_SOURCES[:n_sources]
     photos = sample_photos() or [scene(2000 + k, (1024, 768)) for k in range(pans)]
     for k, im in enumerate(photos[:pans]):  # pans over photos (generated without scikit-image)
@@ -468,6 +521,8 @@ def eval_videos(n_sources: int, workers: int, pans: int = PHOTO_PANS) -> None:
     print(
         f"  excerpt offsets found (truth 7.0 s): {sorted(o for _, o in offsets if o is not None)}"
     )
+    if mpeg7:
+        eval_mpeg7(entries, folder, workers)
 
 
 def _phash_distance(a: Any, b: Any) -> int:
@@ -499,11 +554,17 @@ def main() -> None:
     ap.add_argument("--no-images", action="store_true")
     ap.add_argument("--pans", type=int, default=PHOTO_PANS, help="videos panning over photos")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument(
+        "--keep", type=Path, help="make the videos in this folder, reuse those already there"
+    )
+    ap.add_argument(
+        "--mpeg7", action="store_true", help="also ffmpeg's signature filter (pairs: minutes)"
+    )
     a = ap.parse_args()
     if not a.no_images:
         eval_images(a.images, a.workers)
     if not a.no_video:
-        eval_videos(a.videos, a.workers, a.pans)
+        eval_videos(a.videos, a.workers, a.pans, a.keep, a.mpeg7)
     sys.stdout.flush()
 
 

@@ -4,7 +4,8 @@
   on a full decode of the same files;
 * video signatures as a multiple of real time for 60 s of 720p H.264, with 2 s and 10 s
   keyframe intervals, against a full decode (`ffmpeg -f null`);
-* range-query latency in a faiss IndexBinaryFlat of N random 256-bit hashes (default 10 M).
+* exact range-query latency in Dhakira's HashIndex (multi-index + flat) against faiss
+  IndexBinaryFlat, N random 256-bit hashes (default 10 M); the index file's save and load.
 
     .venv/bin/python bench/similar_speed.py [--images 200] [--hashes 10000000]
 """
@@ -13,9 +14,11 @@ from __future__ import annotations
 
 import argparse
 import resource
+import sqlite3
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import faiss
@@ -23,9 +26,13 @@ import numpy as np
 import pdqhash
 from PIL import Image
 
+from dhakira.catalog.schema import MIGRATIONS
+from dhakira.similar import persist
 from dhakira.similar.image import image_signature
+from dhakira.similar.index import HashIndex
 from dhakira.similar.match import radius
 from dhakira.similar.settings import Settings
+from dhakira.similar.signature import Hash
 from dhakira.similar.video import video_signature
 from similar_eval import scene
 
@@ -88,28 +95,81 @@ def videos(folder: Path) -> None:
         )
 
 
-def queries(n: int) -> None:
-    rng = np.random.default_rng(0)
-    index = faiss.IndexBinaryFlat(256)
-    step = 1_000_000
-    for start in range(0, n, step):
-        index.add(rng.integers(0, 256, (min(step, n - start), 32), dtype=np.uint8))
-    r = radius(Settings())
-    q = rng.integers(0, 256, (100, 32), dtype=np.uint8)
-    index.range_search(q[:2], r + 1)  # warm
+def _timed(fn: Callable[[], object], reps: int) -> tuple[float, float]:
+    """Median and p95 CPU milliseconds of fn over reps calls (one thread)."""
     times = []
-    for row in q:
+    for _ in range(reps):
         t = time.thread_time()
-        index.range_search(row[None, :], r + 1)
+        fn()
         times.append(time.thread_time() - t)
     times.sort()
+    return 1000 * times[len(times) // 2], 1000 * times[int(len(times) * 0.95)]
+
+
+def queries(n: int, folder: Path) -> None:
+    """Exact range queries in Dhakira's HashIndex (multi-index tables for the narrow radii,
+    faiss flat for the wide one) against faiss IndexBinaryFlat at the old single radius, on the
+    same N random 256-bit PDQ hashes each with a random 64-bit pHash; and the index file."""
+    rng = np.random.default_rng(0)
+    s = Settings()
+    codes = rng.integers(0, 256, (n, 32), dtype=np.uint8)
+    phashes = rng.integers(-(1 << 63), (1 << 63) - 1, n, dtype=np.int64)
+    index = HashIndex()
+    start = cpu()
+    index.loading = True
+    step = 1_000_000
+    for i in range(0, n, step):
+        k = min(step, n - i)
+        index.add_raw(codes[i : i + k], np.arange(i, i + k), np.full(k, np.nan), np.zeros(k),
+                      np.full(k, 90), phashes[i : i + k])  # fmt: skip
+    index.loading = False
+    index.rebuild_tables()
+    print(f"query: {n:,} hashes; multi-index tables built in {cpu() - start:.1f} CPU-s")
+    flat = faiss.IndexBinaryFlat(256)
+    flat.add(codes)
+    # queries: stored hashes with 20 bits flipped (they have neighbours) and their pHash ± 4 bits
+    picks = rng.integers(0, n, 200)
+    bits = np.unpackbits(codes[picks], axis=1)
+    for row in bits:
+        row[rng.choice(256, 20, replace=False)] ^= 1
+    qcodes = np.packbits(bits, axis=1)
+    qs = [
+        Hash("full", qcodes[i].tobytes(), 90, None, int(phashes[p]) & ((1 << 64) - 1) ^ 0b1111)
+        for i, p in enumerate(picks.tolist())
+    ]
+    frames = [Hash("frame", h.bits, 90, 1.0) for h in qs]
+    it = iter(range(10**9))
+    wide = radius(s)
+    rows = [
+        (f"faiss flat, radius {wide} (before)",
+         lambda: flat.range_search(qcodes[next(it) % 200][None], wide + 1)),
+        (f"PDQ ≤ {s.image_distance} (images, multi-index)",
+         lambda: index.search([qs[next(it) % 200]], s.image_distance)),
+        (f"image hash: PDQ ≤ {s.image_distance} or pHash ≤ {s.phash_distance}"
+         f" & PDQ ≤ {s.image_distance_loose}",
+         lambda: index.search_for([qs[next(it) % 200]], s)),
+        (f"frame hash: PDQ ≤ {s.frame_distance} (flat scan)",
+         lambda: index.search_for([frames[next(it) % 200]], s)),
+    ]  # fmt: skip
+    for name, fn in rows:
+        fn()  # warm
+        p50, p95 = _timed(fn, 100)
+        print(f"       {name}: median {p50:.2f} ms, p95 {p95:.2f} ms CPU per hash")
+    found = index.search_for(qs[:50], s)
+    lims, _, _ = flat.range_search(qcodes[:50], s.image_distance + 1)
+    print(f"       (50 queries: {len(found)} hits by Dhakira; faiss ≤ 31 bits: {int(lims[-1])})")
+    conn = sqlite3.connect(":memory:")
+    conn.executescript("CREATE TABLE sim_hashes(item_id, hash);" + str(MIGRATIONS[-1]))
+    start, wall = cpu(), time.perf_counter()
+    persist.save(folder, conn, index)
+    saved = cpu() - start, time.perf_counter() - wall
+    start, wall = cpu(), time.perf_counter()
+    persist.read(folder, conn)
+    size = persist.paths(folder)[0].stat().st_size / 1e6
     print(
-        f"query: {n:,} hashes, radius {r} bits, one thread: median {1000 * times[50]:.1f} ms,"
-        f" p95 {1000 * times[95]:.1f} ms CPU per hash"
+        f"       index file ({size:,.0f} MB): saved in {saved[0]:.1f} CPU-s ({saved[1]:.1f} s),"
+        f" read and checked in {cpu() - start:.1f} CPU-s ({time.perf_counter() - wall:.1f} s)"
     )
-    t = time.thread_time()
-    index.range_search(q[:32], r + 1)
-    print(f"       a batch of 32 hashes (one video): {1000 * (time.thread_time() - t):.0f} ms CPU")
 
 
 def main() -> None:
@@ -125,8 +185,8 @@ def main() -> None:
             images(a.images, Path(d))
         if "video" not in a.skip:
             videos(Path(d))
-    if "query" not in a.skip:
-        queries(a.hashes)
+        if "query" not in a.skip:
+            queries(a.hashes, Path(d))
 
 
 if __name__ == "__main__":

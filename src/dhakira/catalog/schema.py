@@ -352,4 +352,18 @@ MIGRATIONS: list[Migration] = [
     CREATE TRIGGER access_contributions_delete AFTER DELETE ON contributions
         BEGIN UPDATE access_state SET generation = generation + 1; END;
     """,
+    # 10 — the near-duplicate hash index on disk (derived/similar/): which catalog and which
+    # generation of the stored hashes it holds; any removal of a hash makes a saved file stale
+    """
+    CREATE TABLE sim_index_state (      -- one row: what a saved hash index must match
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        token TEXT NOT NULL,            -- random per catalog
+        generation INTEGER NOT NULL,    -- bumped whenever a row of sim_hashes is deleted
+        link_settings TEXT              -- JSON: the [similar] settings the links were made under
+    );
+    INSERT INTO sim_index_state(id, token, generation) VALUES (1, lower(hex(randomblob(16))), 0);
+    CREATE TRIGGER sim_hashes_removed AFTER DELETE ON sim_hashes BEGIN
+        UPDATE sim_index_state SET generation = generation + 1 WHERE id = 1;
+    END;
+    """,
 ]

@@ -9,11 +9,10 @@ import click
 
 from dhakira.cli.common import open_archive
 from dhakira.cli.output import Bars, emit_json, json_option
-from dhakira.ingest.derive import derive_pending
+from dhakira.ingest.derive import derive_all_pending
 from dhakira.progress import Quiet
 from dhakira.search.index import index_pending
 from dhakira.similar import api
-from dhakira.similar.derive import sign_pending
 from dhakira.similar.groups import Group
 
 
@@ -145,8 +144,7 @@ def derive(ctx: click.Context, as_json: bool) -> None:
     """Compute what is missing for existing items: metadata, similarity signatures and links."""
     progress = Quiet() if as_json else Bars()
     with open_archive(ctx) as archive, archive.writing():
-        metadata = derive_pending(archive, progress)
-        summary = sign_pending(archive, progress)
+        metadata, summary = derive_all_pending(archive, progress)
         index_pending(archive.catalog.conn, progress)
         archive.log.checkpoint()
     if as_json:

@@ -14,8 +14,8 @@ from dhakira.errors import InputError, ItemNotFound
 from dhakira.similar import ALGORITHM, VERSION
 from dhakira.similar.derive import compute, kind_of, link_new
 from dhakira.similar.groups import Group, all_groups, group_containing
-from dhakira.similar.index import load
 from dhakira.similar.links import decide
+from dhakira.similar.persist import open_index
 from dhakira.similar.settings import Settings
 
 
@@ -79,7 +79,9 @@ def near_duplicates(
                 r["detail"],
             )
         )
-    return sorted(out, key=lambda n: (n.status == "rejected", -(n.score or 0), n.sha256))
+    return sorted(
+        out, key=lambda n: (n.status in ("rejected", "withdrawn"), -(n.score or 0), n.sha256)
+    )
 
 
 def compare_file(archive: Archive, path: Path) -> tuple[str | None, list[Neighbour]]:
@@ -103,7 +105,7 @@ def compare_file(archive: Archive, path: Path) -> tuple[str | None, list[Neighbo
         raise InputError(f"{path} is {mime}, not an image or a video: nothing to compare")
     settings = Settings.from_config(archive.config)
     sig = compute(path, mime, settings)
-    index = load(archive.catalog.conn)
+    index, _ = open_index(archive.root, archive.catalog.conn)
     out = []
     for m in link_new(index, -1, sig, settings):
         r = archive.catalog.conn.execute(

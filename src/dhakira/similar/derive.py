@@ -1,34 +1,31 @@
-"""Signatures for every image and video that has none yet, in parallel, then matching.
+"""Signatures for every image and video that has none yet, then matching.
 
 Work is found, not queued: an item without a ``sim_signatures`` row for the current algorithm
 and version is pending, so an interrupted run is finished by the next ``add`` or ``derive``.
-Workers compute signatures; the calling process saves each one, searches the index for its
-neighbours, records the links, and adds the new hashes to the index, all in one transaction
-per chunk with its events. A file that gives no signature has its error recorded; the run goes
-on.
+The metadata workers (``ingest.derive.Deriver``) compute signatures (``sign_one``); the calling
+process saves each one, searches the index for its neighbours, records the links, and adds the
+new hashes to the index (``Linker``), all in one transaction per chunk with its events. A file
+that gives no signature has its error recorded; the run goes on.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass
-from multiprocessing import get_context
+import json
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from dhakira.archive import Archive
 from dhakira.progress import Progress
 from dhakira.similar import ALGORITHM, VERSION
 from dhakira.similar.image import image_signature
-from dhakira.similar.index import HashIndex, load
+from dhakira.similar.index import HashIndex, extend
 from dhakira.similar.links import record, save_signature
-from dhakira.similar.match import Match, decide, query_hashes, radius
+from dhakira.similar.match import Match, decide, query_hashes
+from dhakira.similar.persist import open_index, save_if_grown
 from dhakira.similar.settings import Settings
 from dhakira.similar.signature import Signature, SignatureError
 from dhakira.similar.video import video_signature
 
-IMAGE_CHUNK = 16
 SKIP = ("image/svg+xml",)
 
 
@@ -52,39 +49,21 @@ def compute(path: Path, mime: str, settings: Settings | None = None) -> Signatur
     raise SignatureError(f"{mime} is neither an image nor a video: nothing to compare")
 
 
-@dataclass(frozen=True)
-class Job:
-    item_id: int
-    sha256: str
-    mime: str
-    path: str
+def sign_one(path: Path, mime: str, settings: Settings) -> tuple[Signature | None, str | None]:
+    """In a worker process: the signature, or why there is none. Any failure is the item's
+    error, never the batch's."""
+    try:
+        return compute(path, mime, settings), None
+    except SignatureError as exc:
+        return None, str(exc)
+    except MemoryError:
+        return None, "ran out of memory decoding it"
+    except Exception as exc:  # a decoder bug on hostile input: recorded, not fatal
+        return None, f"{type(exc).__name__}: {exc}"
 
 
-@dataclass(frozen=True)
-class Done:
-    item_id: int
-    sha256: str
-    signature: Signature | None
-    error: str | None
-
-
-def run_jobs(jobs: Sequence[Job], settings: Settings) -> list[Done]:
-    """In a worker process. Any failure is the item's error, never the batch's."""
-    out = []
-    for job in jobs:
-        try:
-            sig = compute(Path(job.path), job.mime, settings)
-            out.append(Done(job.item_id, job.sha256, sig, None))
-        except SignatureError as exc:
-            out.append(Done(job.item_id, job.sha256, None, str(exc)))
-        except MemoryError:
-            out.append(Done(job.item_id, job.sha256, None, "ran out of memory decoding it"))
-        except Exception as exc:  # a decoder bug on hostile input: recorded, not fatal
-            out.append(Done(job.item_id, job.sha256, None, f"{type(exc).__name__}: {exc}"))
-    return out
-
-
-def pending(archive: Archive) -> list[Job]:
+def pending(archive: Archive) -> list[tuple[int, str, str]]:
+    """Images and videos (id, sha256, mime) without a current-version signature."""
     rows = archive.catalog.conn.execute(
         "SELECT i.id, i.sha256, i.mime FROM items i LEFT JOIN sim_signatures s"
         " ON s.item_id = i.id AND s.algorithm = ? AND s.version = ?"
@@ -92,11 +71,7 @@ def pending(archive: Archive) -> list[Job]:
         " ORDER BY i.id",
         (ALGORITHM, VERSION),
     ).fetchall()
-    return [
-        Job(r["id"], r["sha256"], r["mime"], str(archive.store.path(r["sha256"])))
-        for r in rows
-        if kind_of(r["mime"]) is not None
-    ]
+    return [(r["id"], r["sha256"], r["mime"]) for r in rows if kind_of(r["mime"]) is not None]
 
 
 @dataclass
@@ -110,43 +85,77 @@ class Summary:
 
 
 def link_new(index: HashIndex, item_id: int, sig: Signature, settings: Settings) -> list[Match]:
-    hits = index.search(query_hashes(sig), radius(settings), exclude=item_id)
+    hits = index.search_for(query_hashes(sig), settings, exclude=item_id)
     return decide(sig, hits, index.frames, settings)
 
 
-def sign_pending(archive: Archive, progress: Progress, *, workers: int | None = None) -> Summary:
-    """Compute signatures for every pending item and record the links they make."""
-    settings = Settings.from_config(archive.config)
-    jobs = pending(archive)
-    summary = Summary()
-    if not jobs:
-        return summary
-    index = load(archive.catalog.conn)
-    chunks: list[list[Job]] = []
-    images = [j for j in jobs if kind_of(j.mime) == "image"]
-    chunks += [images[i : i + IMAGE_CHUNK] for i in range(0, len(images), IMAGE_CHUNK)]
-    chunks += [[j] for j in jobs if kind_of(j.mime) == "video"]
-    progress.begin("similarity", len(jobs))
-    pool = ProcessPoolExecutor(workers or os.cpu_count() or 1, mp_context=get_context("spawn"))
-    try:
-        futures: set[Future[list[Done]]] = {pool.submit(run_jobs, c, settings) for c in chunks}
-        while futures:
-            finished, futures = wait(futures, return_when=FIRST_COMPLETED)
-            for f in finished:
-                results = f.result()
-                with archive.catalog.transaction():
-                    for r in results:
-                        save_signature(archive, r.item_id, r.sha256, r.signature, r.error)
-                        if r.signature is None:
-                            summary.failed += 1
-                            progress.problem(f"similarity: {r.sha256[:12]}: {r.error}", error=False)
-                            continue
-                        summary.signed += 1
-                        matches = link_new(index, r.item_id, r.signature, settings)
-                        summary.links += record(archive, r.item_id, matches)
-                        index.add(r.item_id, r.signature.hashes)
-                progress.advance(len(results))
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        progress.end()
-    return summary
+class Linker:
+    """In the calling process: saves each signature the workers send back, finds the item's
+    neighbours in the hash index, records the links, and adds its hashes to the index (call
+    ``save`` inside the catalog transaction that holds the item's other derived rows)."""
+
+    def __init__(self, archive: Archive) -> None:
+        self.archive = archive
+        self.settings = Settings.from_config(archive.config)
+        self.summary = Summary()
+        self.index: HashIndex | None = None  # opened when the first signature arrives
+        self.progress: Progress | None = None
+
+    def save(self, item_id: int, sha256: str, sig: Signature | None, error: str | None) -> None:
+        conn = self.archive.catalog.conn
+        save_signature(self.archive, item_id, sha256, sig, error)
+        if sig is None:
+            self.summary.failed += 1
+            if self.progress is not None:
+                self.progress.problem(f"similarity: {sha256[:12]}: {error}", error=False)
+            return
+        if self.index is None:
+            self.index, _ = open_index(self.archive.root, conn)
+        self.summary.signed += 1
+        self.summary.links += record(
+            self.archive, item_id, link_new(self.index, item_id, sig, self.settings)
+        )
+        extend(self.index, conn)  # the rows just saved
+
+    def restart(self) -> None:
+        """Link from scratch (new thresholds): an empty index that takes only the hashes saved
+        from now on, so each re-signed item meets those re-signed before it."""
+        self.index = HashIndex()
+        row = self.archive.catalog.conn.execute("SELECT max(rowid) FROM sim_hashes").fetchone()
+        self.index.max_rowid = int(row[0] or 0)
+
+    def finish(self) -> None:
+        """After the last transaction: rewrite the saved index if it has grown enough."""
+        if self.index is not None:
+            save_if_grown(self.archive.root, self.archive.catalog.conn, self.index)
+
+
+def settings_json(settings: Settings) -> str:
+    return json.dumps(asdict(settings), sort_keys=True)
+
+
+def settings_changed(archive: Archive, settings: Settings) -> bool:
+    """Whether the links were made under other settings (first call: records these)."""
+    conn = archive.catalog.conn
+    (before,) = conn.execute("SELECT link_settings FROM sim_index_state WHERE id = 1").fetchone()
+    if before is None:
+        record_settings(archive, settings)
+        return False
+    return bool(before != settings_json(settings))
+
+
+def record_settings(archive: Archive, settings: Settings) -> None:
+    with archive.catalog.transaction():
+        archive.catalog.conn.execute(
+            "UPDATE sim_index_state SET link_settings = ? WHERE id = 1", (settings_json(settings),)
+        )
+
+
+def signed(archive: Archive) -> list[tuple[int, str, str]]:
+    """Items (id, sha256, mime) that have a current-version signature row (or its error)."""
+    rows = archive.catalog.conn.execute(
+        "SELECT i.id, i.sha256, i.mime FROM items i JOIN sim_signatures s ON s.item_id = i.id"
+        " AND s.algorithm = ? AND s.version = ? ORDER BY i.id",
+        (ALGORITHM, VERSION),
+    ).fetchall()
+    return [(r["id"], r["sha256"], r["mime"]) for r in rows if kind_of(r["mime"]) is not None]

@@ -1,4 +1,4 @@
-"""Groups of copies: connected components of the links that are not rejected.
+"""Groups of copies: connected components of the links that are not rejected (or withdrawn).
 
 Each group names its earliest known copy (capture time; then the earliest file time or receipt
 among its contributions) and its best-quality copy (pixels, then bitrate, then duration).
@@ -66,7 +66,7 @@ def quality_key(m: Member) -> tuple[int, int, float, int, int]:
     return (step, m.bitrate or 0, m.duration_s or 0.0, pixels - full, -m.item_id)
 
 
-ACTIVE = "status != 'rejected'"
+ACTIVE = "status NOT IN ('rejected', 'withdrawn')"
 
 
 def components(edges: list[tuple[int, int]]) -> list[set[int]]:

@@ -1,25 +1,40 @@
-"""Every stored hash in one faiss ``IndexBinaryFlat``, for Hamming range search.
+"""Every stored hash, for exact Hamming range search.
 
-Rebuilt from the catalog when a command starts (``load``) and extended as signatures are
-computed (``add``). Beside the index, compact arrays say whose each hash is: item id, frame
-time (NaN for images), variant code, quality and pHash.
+Two multi-index tables (``similar/mih.py``) answer the narrow searches: PDQ within
+``image_distance`` (31 of 256 bits: 16 chunks, sub-radius 1) and pHash within
+``phash_distance`` (10 of 64 bits: 4 chunks, sub-radius 2), whose rows are then checked on PDQ
+for the loose band. Wider PDQ radii (video frames at 48 bits) go to a faiss
+``IndexBinaryFlat`` scan, built on first use. Both give exactly what a flat scan gives.
+
+Beside the codes, numpy arrays say whose each hash is: item id, frame time (NaN for images),
+variant code, quality and pHash. The index is persisted (``similar/persist.py``) and rebuilt
+from the catalog (``load``) only when that file is missing, stale or damaged.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from array import array
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 import faiss
 import numpy as np
 
 from dhakira.similar import ALGORITHM, VERSION
+from dhakira.similar.mih import MultiIndex
+from dhakira.similar.mih import search as mih_search
+from dhakira.similar.settings import Settings
 from dhakira.similar.signature import HASH_BYTES, Hash
 
 VARIANTS = ("full", "trim", "centre", "frame", "tl", "tr", "bl", "br", "bars", "fcentre")
+FRAME = VARIANTS.index("frame")
 NO_PHASH = -1
+PDQ_CHUNKS = HASH_BYTES // 2  # 16-bit chunks of a 256-bit PDQ hash
+PHASH_CHUNKS = 4  # of a 64-bit pHash
+MIH_SHARE = 0.015  # MIH when it checks fewer rows than this share of a flat scan (measured)
+COLUMNS = ("items", "times", "variants", "qualities", "phashes")
+DTYPES = {"items": np.int64, "times": np.float64, "variants": np.int8, "qualities": np.int16}
 
 
 @dataclass(frozen=True)
@@ -33,18 +48,33 @@ class Hit:
     distance: int
 
 
+def _grow(a: np.ndarray, n: int) -> np.ndarray:
+    if n <= len(a):
+        return a
+    out = np.zeros(max(n, 2 * len(a), 1024), a.dtype)
+    out[: len(a)] = a
+    return out
+
+
 class HashIndex:
     def __init__(self) -> None:
-        self.index = faiss.IndexBinaryFlat(HASH_BYTES * 8)
-        self.items = array("q")
-        self.times = array("d")
-        self.variants = array("b")
-        self.qualities = array("h")
-        self.phashes = array("q")
+        self.pdq = MultiIndex(PDQ_CHUNKS)
+        self.ph = MultiIndex(PHASH_CHUNKS)  # only the rows that have a pHash
+        self.ph_rows = np.zeros(0, np.int64)  # row of each pHash entry (first len(self.ph))
+        self.cols: dict[str, np.ndarray] = {
+            c: np.zeros(0, DTYPES.get(c, np.int64)) for c in COLUMNS
+        }
         self.frames: Counter[int] = Counter()  # stored video frames per item
+        self.max_rowid = 0  # the catalog's last sim_hashes row included (see persist.py)
+        self.saved_rows = -1  # rows in the saved file (persist.py); -1: no valid file
+        self.loading = False  # adding in bulk: the tables are rebuilt once at the end
+        self._flat: Any = None  # faiss.IndexBinaryFlat, built when a wide search first needs it
 
     def __len__(self) -> int:
-        return len(self.items)
+        return len(self.pdq)
+
+    def col(self, name: str) -> np.ndarray:
+        return self.cols[name][: len(self)]
 
     def add(self, item_id: int, hashes: list[Hash]) -> None:
         stored = [h for h in hashes if h.variant in VARIANTS]
@@ -62,45 +92,128 @@ class HashIndex:
     def add_raw(
         self,
         bits: np.ndarray,
-        items: list[int],
-        times: list[float],
-        variants: list[int],
-        qualities: list[int],
-        phashes: list[int],
+        items: Any,
+        times: Any,
+        variants: Any,
+        qualities: Any,
+        phashes: Any,
     ) -> None:
-        self.index.add(np.ascontiguousarray(bits, dtype=np.uint8))
-        self.items.extend(items)
-        self.times.extend(times)
-        self.variants.extend(variants)
-        self.qualities.extend(qualities)
-        self.phashes.extend(phashes)
-        frame = VARIANTS.index("frame")
-        self.frames.update(i for i, v in zip(items, variants, strict=True) if v == frame)
+        bits = np.ascontiguousarray(bits, dtype=np.uint8).reshape(-1, HASH_BYTES)
+        start, end = len(self), len(self) + len(bits)
+        for name, values in zip(COLUMNS, (items, times, variants, qualities, phashes), strict=True):
+            self.cols[name] = _grow(self.cols[name], end)
+            self.cols[name][start:end] = values
+        self.pdq.add(bits.view(np.uint16))
+        if self._flat is not None:
+            self._flat.add(bits)
+        ph = self.cols["phashes"][start:end]
+        has = np.flatnonzero(ph != NO_PHASH)
+        if len(has):
+            k = len(self.ph)
+            self.ph_rows = _grow(self.ph_rows, k + len(has))
+            self.ph_rows[k : k + len(has)] = has + start
+            self.ph.add(ph[has].astype(np.int64).view(np.uint16).reshape(-1, PHASH_CHUNKS))
+        v = self.cols["variants"][start:end]
+        frame_items, counts = np.unique(
+            self.cols["items"][start:end][v == FRAME], return_counts=True
+        )
+        self.frames.update(dict(zip(frame_items.tolist(), counts.tolist(), strict=True)))
+
+        if not self.loading:
+            self.pdq.maybe_rebuild()
+            self.ph.maybe_rebuild()
+
+    def rebuild_tables(self) -> None:
+        self.pdq.rebuild()
+        self.ph.rebuild()
+
+    # -- search -------------------------------------------------------------------------------
+    def _pdq_rows(self, queries: np.ndarray, radius: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per query (uint8 rows of 32): the row ids within ``radius`` and their distances."""
+        if self.pdq.cost(radius) <= MIH_SHARE:
+            return [mih_search(self.pdq, q.view(np.uint16), radius) for q in queries]
+        if self._flat is None:
+            self._flat = faiss.IndexBinaryFlat(HASH_BYTES * 8)
+            self._flat.add(np.ascontiguousarray(self.pdq.codes[: len(self)]).view(np.uint8))
+        lims, dist, ids = self._flat.range_search(np.ascontiguousarray(queries), radius + 1)
+        return [
+            (ids[lims[i] : lims[i + 1]].astype(np.int64), dist[lims[i] : lims[i + 1]])
+            for i in range(len(queries))
+        ]
+
+    def _phash_rows(self, q: Hash, phash_radius: int, radius: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rows whose pHash is within ``phash_radius`` of q's and PDQ within ``radius``."""
+        assert q.phash is not None
+        key = np.array([_signed(q.phash)], np.int64).view(np.uint16)
+        found, _ = mih_search(self.ph, key, phash_radius)
+        rows = self.ph_rows[found]
+        bits = np.frombuffer(q.bits, np.uint16)
+        d = np.bitwise_count(self.pdq.codes[rows] ^ bits).sum(axis=1, dtype=np.int64)
+        keep = d <= radius
+        return rows[keep], d[keep]
 
     def search(self, hashes: list[Hash], radius: int, *, exclude: int | None = None) -> list[Hit]:
         """Every stored hash within ``radius`` bits of each query hash."""
         if not hashes or not len(self):
             return []
         queries = np.frombuffer(b"".join(h.bits for h in hashes), np.uint8).reshape(-1, HASH_BYTES)
-        lims, dist, ids = self.index.range_search(queries, radius + 1)
+        return self._hits(list(enumerate(self._pdq_rows(queries, radius))), exclude)
+
+    def search_for(
+        self, hashes: list[Hash], s: Settings, *, exclude: int | None = None
+    ) -> list[Hit]:
+        """The hits ``match.decide`` can accept, and only those radii: an image hash within
+        ``image_distance`` or (pHash within ``phash_distance`` and PDQ within
+        ``image_distance_loose``); a frame within ``frame_distance`` (or ``image_distance``)."""
+        if not hashes or not len(self):
+            return []
+        found: list[tuple[int, tuple[np.ndarray, np.ndarray]]] = []
+        for frames, r in (
+            (True, max(s.frame_distance, s.image_distance)),
+            (False, s.image_distance),
+        ):
+            picked = [i for i, h in enumerate(hashes) if (h.t is not None) == frames]
+            if picked:
+                bits = b"".join(hashes[i].bits for i in picked)
+                queries = np.frombuffer(bits, np.uint8).reshape(-1, HASH_BYTES)
+                found += zip(picked, self._pdq_rows(queries, r), strict=True)
+        for i, h in enumerate(hashes):
+            if h.t is None and h.phash is not None and len(self.ph):
+                found.append((i, self._phash_rows(h, s.phash_distance, s.image_distance_loose)))
+        seen: set[tuple[int, int]] = set()
+        unique = []
+        for i, (rows, d) in found:
+            keep = [k for k, r in enumerate(rows.tolist()) if (i, r) not in seen]
+            seen.update((i, r) for r in rows[keep].tolist())
+            unique.append((i, (rows[keep], d[keep])))
+        return self._hits(unique, exclude)
+
+    def _hits(
+        self, found: list[tuple[int, tuple[np.ndarray, np.ndarray]]], exclude: int | None
+    ) -> list[Hit]:
+        items, times = self.col("items"), self.col("times")
+        variants, qualities, phashes = (
+            self.col("variants"),
+            self.col("qualities"),
+            self.col("phashes"),
+        )
         hits = []
-        for q in range(len(hashes)):
-            for k in range(int(lims[q]), int(lims[q + 1])):
-                pos = int(ids[k])
-                item = self.items[pos]
+        for q, (rows, dist) in found:
+            for pos, d in zip(rows.tolist(), dist.tolist(), strict=True):
+                item = int(items[pos])
                 if item == exclude:
                     continue
-                t = self.times[pos]
-                ph = self.phashes[pos]
+                t = float(times[pos])
+                ph = int(phashes[pos])
                 hits.append(
                     Hit(
                         q,
                         item,
-                        VARIANTS[self.variants[pos]],
+                        VARIANTS[variants[pos]],
                         None if t != t else t,
-                        self.qualities[pos],
+                        int(qualities[pos]),
                         None if ph == NO_PHASH else ph & 0xFFFFFFFFFFFFFFFF,
-                        int(dist[k]),
+                        int(d),
                     )
                 )
         return hits
@@ -113,22 +226,38 @@ def _signed(phash: int | None) -> int | None:
     return phash - (1 << 64) if phash >= 1 << 63 else phash
 
 
-def load(conn: sqlite3.Connection) -> HashIndex:
-    """The index of every current-version hash in the catalog."""
-    index = HashIndex()
-    cur = conn.execute(
-        "SELECT h.item_id, h.t, h.variant, h.quality, h.phash, h.hash FROM sim_hashes h"
-        " JOIN sim_signatures s ON s.item_id = h.item_id AND s.algorithm = h.algorithm"
-        " AND s.version = h.version WHERE h.algorithm = ? AND h.version = ? ORDER BY h.rowid",
-        (ALGORITHM, VERSION),
-    )
+HASH_ROWS = (
+    "SELECT h.rowid, h.item_id, h.t, h.variant, h.quality, h.phash, h.hash FROM sim_hashes h"
+    " JOIN sim_signatures s ON s.item_id = h.item_id AND s.algorithm = h.algorithm"
+    " AND s.version = h.version WHERE h.algorithm = ? AND h.version = ? AND h.rowid > ?"
+    " ORDER BY h.rowid"
+)
+
+
+def extend(index: HashIndex, conn: sqlite3.Connection) -> int:
+    """Add the catalog's current-version hashes after ``index.max_rowid``; how many."""
+    cur = conn.execute(HASH_ROWS, (ALGORITHM, VERSION, index.max_rowid))
+    n = 0
+    index.loading = True
     while rows := cur.fetchmany(100_000):
         index.add_raw(
-            np.frombuffer(b"".join(r[5] for r in rows), np.uint8).reshape(-1, HASH_BYTES),
-            [r[0] for r in rows],
-            [np.nan if r[1] is None else r[1] for r in rows],
-            [VARIANTS.index(r[2]) for r in rows],
-            [r[3] for r in rows],
-            [NO_PHASH if r[4] is None else r[4] for r in rows],
+            np.frombuffer(b"".join(r[6] for r in rows), np.uint8).reshape(-1, HASH_BYTES),
+            [r[1] for r in rows],
+            [np.nan if r[2] is None else r[2] for r in rows],
+            [VARIANTS.index(r[3]) for r in rows],
+            [r[4] for r in rows],
+            [NO_PHASH if r[5] is None else r[5] for r in rows],
         )
+        index.max_rowid = rows[-1][0]
+        n += len(rows)
+    index.loading = False
+    index.pdq.maybe_rebuild()
+    index.ph.maybe_rebuild()
+    return n
+
+
+def load(conn: sqlite3.Connection) -> HashIndex:
+    """The index of every current-version hash in the catalog, rebuilt from it."""
+    index = HashIndex()
+    extend(index, conn)
     return index

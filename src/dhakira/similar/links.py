@@ -18,7 +18,7 @@ from dhakira.similar.match import Match
 from dhakira.similar.signature import Signature
 from dhakira.timeutil import utcnow
 
-STATUSES = ("auto", "confirmed", "rejected")
+STATUSES = ("auto", "confirmed", "rejected", "withdrawn")
 
 
 def save_signature(
@@ -112,10 +112,18 @@ def record(archive: Archive, item_id: int, matches: list[Match]) -> int:
         elif row["status"] != "rejected":
             conn.execute(
                 "UPDATE sim_links SET method = ?, score = ?, distance = ?, frames = ?,"
-                " offset_s = ?, frame_item = ?, detail = ?, updated_at = ?"
+                " offset_s = ?, frame_item = ?, detail = ?, updated_at = ?,"
+                " status = CASE status WHEN 'withdrawn' THEN 'auto' ELSE status END"
                 " WHERE a = ? AND b = ? AND method != 'manual'",
                 (*values, a, b),
             )
+            if row["status"] == "withdrawn":  # found again (thresholds changed back)
+                new += 1
+                archive.catalog.event(
+                    "link.created", _sha(conn, a), other=_sha(conn, b), method=m.method,
+                    score=m.score, distance=m.distance, frames=m.frames, offset_s=offset,
+                    algorithm=ALGORITHM, version=VERSION, again=True,
+                )  # fmt: skip
         # rejected: the investigator's decision stands; the new figures are not written
     return new
 
@@ -153,3 +161,25 @@ def decide(archive: Archive, one: int, two: int, status: str, note: str | None =
         note=note,
     )
     return before or "none"
+
+
+def withdraw_unconfirmed(archive: Archive, since: str) -> int:
+    """After a pass under new thresholds: automatic links it did not find again (not updated
+    since ``since``) are withdrawn — kept, with their figures, out of the groups. Confirmed and
+    rejected links are the investigator's and stay as they are."""
+    conn = archive.catalog.conn
+    stale = conn.execute(
+        "SELECT a, b FROM sim_links WHERE status = 'auto' AND method != 'manual'"
+        " AND updated_at < ?",
+        (since,),
+    ).fetchall()
+    now = utcnow()
+    for a, b in stale:
+        conn.execute(
+            "UPDATE sim_links SET status = 'withdrawn', updated_at = ? WHERE a = ? AND b = ?",
+            (now, a, b),
+        )
+        archive.catalog.event(
+            "link.withdrawn", _sha(conn, a), other=_sha(conn, b), reason="settings changed"
+        )
+    return len(stale)

@@ -30,8 +30,11 @@ class Settings:
     """A frame this close to the last kept one (and < repeat_span_s after it) is dropped."""
     repeat_span_s: float = 6.0
     """A still scene keeps one frame at least this often."""
-    frame_every_s: float = 1.0
+    frame_every_s: float = 2.0
     """At least one frame this often: decoded beyond the keyframes when keyframes are sparser."""
+    decoded_every_s: float = 1.0
+    """When frames are decoded beyond the keyframes, one is kept this often (the decoding costs
+    the same; hashing more frames is cheap, and a denser sampling meets more copies in phase)."""
     offset_tolerance_s: float = 1.5
     """Matched frames agree on the time offset between two videos within this many seconds."""
     min_frames: int = 3

@@ -51,7 +51,7 @@ def _frames(path: Path, *, keyframes: bool, every_s: float) -> tuple[list[Hash],
         chain = f"{pick},scale={SIDE}:{SIDE}:flags=area,showinfo"
     cmd = [
         "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "info", "-threads", "1",
-        *pre, "-i", str(path), "-map", "0:v:0", "-an", "-sn", "-dn",
+        *pre, "-skip_loop_filter", "all", "-i", str(path), "-map", "0:v:0", "-an", "-sn", "-dn",
         "-vf", chain, "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "-",
     ]  # fmt: skip
     hashes: list[tuple[bytes, int, bytes, bytes]] = []
@@ -115,8 +115,9 @@ def video_signature(path: Path, settings: Settings | None = None) -> Signature:
     edges = [0.0, *times, duration if duration is not None else (times[-1] if times else 0.0)]
     gap = max((b - a for a, b in itertools.pairwise(edges)), default=0.0)
     if not times or gap > s.frame_every_s * 1.5:
-        more, log2 = _frames(path, keyframes=False, every_s=s.frame_every_s)
-        hashes = _merge(hashes, more, s.frame_every_s / 4)
+        every = min(s.decoded_every_s, s.frame_every_s)
+        more, log2 = _frames(path, keyframes=False, every_s=every)
+        hashes = _merge(hashes, more, every / 4)
         duration = duration or _duration(log2)
     size = _SIZE.search(log)
     width, height = (int(size.group(1)), int(size.group(2))) if size else (None, None)

@@ -1,0 +1,71 @@
+"""Links are revisited when the [similar] settings change: automatic links not found again are
+withdrawn (and come back when the settings do); confirmed and rejected links stay."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from pathlib import Path
+
+from tests.conftest import run
+from tests.similar.media import photo
+
+
+def _links(root: Path) -> dict[frozenset[str], str]:
+    out = {}
+    for r in json.loads(run("ls", "--json", archive=root).output):
+        for n in json.loads(run("similar", r["sha256"][:12], "--json", archive=root).output)[
+            "similar"
+        ]:
+            out[frozenset((r["name"], _name(root, n["sha256"])))] = n["status"]
+    return out
+
+
+def _name(root: Path, sha: str) -> str:
+    items = json.loads(run("ls", "--json", archive=root).output)
+    return str(next(i["name"] for i in items if i["sha256"] == sha))
+
+
+def _sha(root: Path, name: str) -> str:
+    items = json.loads(run("ls", "--json", archive=root).output)
+    return str(next(i["sha256"] for i in items if i["name"] == name))
+
+
+def test_links_revisited_when_thresholds_change(tmp_path: Path) -> None:
+    d = tmp_path / "in"
+    d.mkdir()
+    for seed, name in ((20, "x"), (21, "y"), (22, "z")):
+        photo(d / f"{name}.png", seed)
+        photo(d / f"{name}-copy.png", seed, "rotate-2°")  # 26-36 bits from the original
+    root = tmp_path / "archive"
+    assert run("init", root).exit_code == 0
+    assert run("add", "-c", "c", "--no-ocr", d, archive=root).exit_code == 0
+    pairs = {n: frozenset((f"{n}.png", f"{n}-copy.png")) for n in "xyz"}
+    assert _links(root) == {pairs["x"]: "auto", pairs["y"]: "auto", pairs["z"]: "auto"}
+    y, yc = _sha(root, "y.png"), _sha(root, "y-copy.png")
+    z, zc = _sha(root, "z.png"), _sha(root, "z-copy.png")
+    assert run("link", "confirm", y[:12], yc[:12], archive=root).exit_code == 0
+    assert run("link", "reject", z[:12], zc[:12], archive=root).exit_code == 0
+    toml = root / "archive.toml"
+    before = toml.read_text()
+    # thresholds under which no copy matches any more
+    toml.write_text(before + "\n[similar]\nimage_distance = 16\nimage_distance_loose = 16\n")
+    out = json.loads(run("derive", "--json", archive=root).output)
+    assert out["signed"] == 6 and out["links"] == 0
+    assert _links(root) == {
+        pairs["x"]: "withdrawn",
+        pairs["y"]: "confirmed",
+        pairs["z"]: "rejected",
+    }
+    groups = json.loads(run("groups", "--json", archive=root).output)["groups"]
+    assert [g["size"] for g in groups] == [2]  # only the confirmed pair
+    assert json.loads(run("derive", "--json", archive=root).output)["signed"] == 0  # settled
+    toml.write_text(before)  # back to the defaults: the withdrawn link is found again
+    out = json.loads(run("derive", "--json", archive=root).output)
+    assert out["signed"] == 6 and out["links"] == 1
+    assert _links(root) == {pairs["x"]: "auto", pairs["y"]: "confirmed", pairs["z"]: "rejected"}
+    with sqlite3.connect(root / "catalog.sqlite") as conn:  # each step is on the record
+        kinds = Counter(t for (t,) in conn.execute("SELECT type FROM events"))
+    assert kinds["link.withdrawn"] == 1 and kinds["similarity.relinked"] == 2
+    assert kinds["link.confirmed"] == 1 and kinds["link.rejected"] == 1
