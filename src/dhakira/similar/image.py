@@ -1,5 +1,7 @@
-"""Image signatures: PDQ on a draft decode of at most 512 px, plus variants that survive
-borders, captions and crops, plus a 64-bit pHash as a second opinion.
+"""Image signatures: PDQ of the picture's luma decoded small (JPEG: ``draft``, straight to
+grey at the smallest DCT scale that keeps ``DRAFT`` px), plus variants that survive borders,
+captions, crops and small rotations, each with a 64-bit pHash as a second opinion. Every hash
+of one picture is computed in one numpy batch (``fasthash``).
 
 Memory is bounded: Pillow refuses images over its decompression-bomb limit before decoding,
 JPEGs are decoded at 1/2..1/8 scale (``draft``), and anything that would still decode to more
@@ -8,37 +10,32 @@ than ``MAX_DECODE_PIXELS`` is refused with a message instead of being decoded.
 
 from __future__ import annotations
 
+import math
 import warnings
 from pathlib import Path
 
-import imagehash
 import numpy as np
 from PIL import Image, ImageOps
 
-from dhakira.similar.signature import (
-    MIRROR,
-    Hash,
-    Signature,
-    SignatureError,
-    pdq,
-    pdq_dihedral,
-)
+from dhakira.similar import fasthash
+from dhakira.similar.signature import MIRROR, Hash, Signature, SignatureError
 
-SIDE = 512  # decoded at most this size (JPEG: at the smallest DCT scale that reaches DRAFT)
-DRAFT = 256
-HASH_SIDE = 128  # every region is hashed at 128×128, as video frames are (PDQ reduces to 64²)
-WORK_SIDE = 256  # regions are cut from a copy this size
+DRAFT = 128  # JPEG: decoded at the smallest DCT scale that keeps both sides >= this
+WORK_SIDE = 256  # regions are cut from a grey copy at most this size (PDQ samples 64²)
 MAX_DECODE_PIXELS = 40_000_000  # ~120 MB as RGB: the most one worker decodes at once
 MIN_SIDE = 8  # smaller pictures hold too little to compare
 BORDER_LEVELS = 12  # grey levels from the row's median that count as the same colour
 BORDER_SHARE = 0.97  # a row or column with this share of one colour is border, not picture
 CENTRE = 0.8  # the centre window keeps this share of width and height
 CORNER = 0.85  # each corner window keeps this share
-VARIANTS = ("trim", "centre", "corners")
+SIDE_WINDOW = 0.85  # the windows in the middle of each side, and the middle one, keep this share
+TURNS = (4.0,)  # query only: the centre turned by ± these angles (degrees)
+VARIANTS = ("trim", "centre", "corners", "sides", "turns")
 
 
 def load(path: Path) -> tuple[Image.Image, int, int]:
-    """The picture as RGB, at most ``SIDE`` px, EXIF orientation applied; its full size."""
+    """The picture's luma (``L``), at most ``WORK_SIDE`` px, EXIF orientation applied; its
+    full size."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -49,7 +46,7 @@ def load(path: Path) -> tuple[Image.Image, int, int]:
                         f"image of {width}×{height} px is too large to decode safely"
                         " (decompression-bomb guard): not compared"
                     )
-                src.draft("RGB", (DRAFT, DRAFT))
+                src.draft("L", (DRAFT, DRAFT))  # JPEG: Y only, chroma never converted
                 if src.size[0] * src.size[1] > MAX_DECODE_PIXELS:
                     raise SignatureError(
                         f"image of {width}×{height} px is too large to decode safely"
@@ -65,22 +62,37 @@ def load(path: Path) -> tuple[Image.Image, int, int]:
         raise SignatureError(f"cannot decode the image: {exc}") from exc
     if min(width, height) < MIN_SIDE:
         raise SignatureError(f"image of {width}×{height} px is too small to compare")
-    if im.mode != "RGB":
+    if im.mode != "L":
         if im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info:
             base = Image.new("RGB", im.size, (255, 255, 255))
             base.paste(im.convert("RGBA"), mask=im.convert("RGBA").getchannel("A"))
             im = base
-        else:
-            im = im.convert("RGB")
-    im.thumbnail((SIDE, SIDE), Image.Resampling.BILINEAR, reducing_gap=2.0)
-    return im, width, height
+        im = im.convert("L")  # ITU-R 601 luma, as PDQ's
+    return small(im), width, height
+
+
+def small(im: Image.Image) -> Image.Image:
+    """``im`` (``L``) at most WORK_SIDE px: an integer box reduction, then a BOX resize."""
+    side = max(im.size)
+    if side > 2 * WORK_SIDE:
+        im = im.reduce(side // WORK_SIDE)
+    if max(im.size) > WORK_SIDE:
+        im = im.copy()
+        im.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BOX)
+    return im
 
 
 def _uniform(lines: np.ndarray) -> np.ndarray:
-    """Which rows of ``lines`` are border: nearly all pixels within BORDER_LEVELS of the
-    row's median (text or a logo over a bar does not stop it being a bar)."""
-    med = np.median(lines, axis=1, keepdims=True)
-    return np.asarray((np.abs(lines - med) <= BORDER_LEVELS).mean(axis=1) >= BORDER_SHARE)
+    """Which rows of ``lines`` (uint8) are border: nearly all pixels within BORDER_LEVELS of
+    the row's median (text or a logo over a bar does not stop it being a bar). The median is
+    taken over every 4th pixel: a bar's median is its colour either way."""
+    n = lines.shape[1]
+    sub = lines[:, ::4] if n >= 64 else lines
+    m = sub.shape[1]
+    med = np.partition(sub, m // 2, axis=1)[:, m // 2 : m // 2 + 1].astype(np.int16)
+    lo = np.clip(med - BORDER_LEVELS, 0, 255).astype(np.uint8)
+    hi = np.clip(med + BORDER_LEVELS, 0, 255).astype(np.uint8)
+    return np.asarray(np.count_nonzero((lines >= lo) & (lines <= hi), axis=1) >= BORDER_SHARE * n)
 
 
 def _longest_run(border: np.ndarray) -> tuple[int, int]:
@@ -110,20 +122,37 @@ def _edges(border: np.ndarray) -> tuple[int, int]:
     return (start, end) if end > start else (0, len(border))
 
 
-def trim_box(grey: np.ndarray, *, inner: bool = False) -> tuple[int, int, int, int]:
+def trim_box(
+    grey: np.ndarray, *, inner: bool = False, cache: dict[tuple[int, ...], np.ndarray] | None = None
+) -> tuple[int, int, int, int]:
     """(left, top, right, bottom) of the picture inside uniform borders, in ``grey``'s pixels:
     rows, then columns inside them, twice. ``inner=False``: the border lines touching the edges
     (letterbox, pillarbox, a plain sky trimmed the same way in every copy). ``inner=True``: the
     longest run of lines that are not border, which also steps over a caption bar lying inside
-    a black border (screenshots). The whole image when it would leave < 30 % of a side."""
+    a black border (screenshots). The whole image when it would leave < 30 % of a side.
+    ``cache`` shares the border tests between the two kinds of trim of one picture."""
     h, w = grey.shape
+    if grey.dtype != np.uint8:
+        grey = np.clip(grey, 0, 255).astype(np.uint8)
+    cache = {} if cache is None else cache
+
+    def border(top: int, bottom: int, left: int, right: int, axis: int) -> np.ndarray:
+        key = (top, bottom, left, right, axis)
+        if key not in cache:
+            part = grey[top:bottom, left:right]
+            cache[key] = _uniform(part.T if axis else part)
+        return cache[key]
+
     cut = _longest_run if inner else _edges
     top, bottom, left, right = 0, h, 0, w
     for _ in range(2):
-        r0, r1 = cut(_uniform(grey[top:bottom, left:right]))
+        before = (top, bottom, left, right)
+        r0, r1 = cut(border(top, bottom, left, right, 0))
         top, bottom = top + r0, top + r1
-        c0, c1 = cut(_uniform(grey[top:bottom, left:right].T))
+        c0, c1 = cut(border(top, bottom, left, right, 1))
         left, right = left + c0, left + c1
+        if (top, bottom, left, right) == before:
+            break  # nothing more to trim
     if (bottom - top) < h * 0.3 or (right - left) < w * 0.3:
         return 0, 0, w, h
     return left, top, right, bottom
@@ -134,23 +163,9 @@ def image_signature(path: Path, *, variants: tuple[str, ...] = VARIANTS) -> Sign
     return signature_of(im, width, height, variants=variants)
 
 
-def _region(im: Image.Image, box: Box | None = None) -> Image.Image:
-    """What every hash is computed on: a region resized to HASH_SIDE² (as video frames are)."""
-    return im.resize((HASH_SIDE, HASH_SIDE), Image.Resampling.BILINEAR, box=box)
-
-
-def _hash(variant: str, im: Image.Image, box: Box) -> Hash:
-    region = _region(im, box)
-    bits, quality = pdq(np.asarray(region))
-    return Hash(variant, bits, quality, None, phash(region))
-
-
-def phash(region: Image.Image) -> int:
-    return int(str(imagehash.phash(region)), 16)
-
-
 def windows(w: int, h: int, variants: tuple[str, ...]) -> list[tuple[str, Box]]:
-    """Sub-windows hashed besides the whole picture: the centre, and the four corners."""
+    """Sub-windows hashed besides the whole picture: the centre, the four corners, and the
+    middles of the four sides (with the corners, a 3×3 grid of crops of ~25 % of the area)."""
     out = []
     if "centre" in variants:
         mx, my = round(w * (1 - CENTRE) / 2), round(h * (1 - CENTRE) / 2)
@@ -160,6 +175,12 @@ def windows(w: int, h: int, variants: tuple[str, ...]) -> list[tuple[str, Box]]:
         for name, x, y in (("tl", 0, 0), ("tr", w - cw, 0), ("bl", 0, h - ch)):
             out.append((name, (x, y, x + cw, y + ch)))
         out.append(("br", (w - cw, h - ch, w, h)))
+    if "sides" in variants:
+        cw, ch = round(w * SIDE_WINDOW), round(h * SIDE_WINDOW)
+        x, y = (w - cw) // 2, (h - ch) // 2
+        for name, bx, by in (("t", x, 0), ("b", x, h - ch), ("l", 0, y), ("r", w - cw, y)):
+            out.append((name, (bx, by, bx + cw, by + ch)))
+        out.append(("mid", (x, y, x + cw, y + ch)))
     return out
 
 
@@ -173,34 +194,71 @@ def _same(a: Box, b: Box, w: int, h: int) -> bool:
 def signature_of(
     im: Image.Image, width: int, height: int, *, variants: tuple[str, ...] = VARIANTS
 ) -> Signature:
-    if max(im.size) > WORK_SIDE:  # every region is reduced to 128² anyway
-        im = im.copy()
-        im.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BILINEAR)
+    """The signature of a picture's luma ``im`` (from ``load``) of full size width × height."""
+    if im.mode != "L":
+        im = im.convert("L")
+    im = small(im)
     w, h = im.size
-    region = _region(im)
-    dihedral = pdq_dihedral(np.asarray(region))
-    full = Hash("full", dihedral[0][0], dihedral[0][1], None, phash(region))
-    hashes = [full]
+    boxes: list[tuple[str, Box]] = [("full", (0, 0, w, h))]
     picture = (width, height)
     if "trim" in variants:
-        grey = np.asarray(im.convert("L"), dtype=np.float32)
-        edge = trim_box(grey)
-        for name, box in (("trim", edge), ("bars", trim_box(grey, inner=True))):
+        grey = np.asarray(im)
+        cache: dict[tuple[int, ...], np.ndarray] = {}
+        edge = trim_box(grey, cache=cache)
+        for name, box in (("trim", edge), ("bars", trim_box(grey, inner=True, cache=cache))):
             area = (box[2] - box[0]) * (box[3] - box[1])
             if area >= 0.97 * w * h or (name == "bars" and _same(box, edge, w, h)):
                 continue
-            hashes.append(_hash(name, im, box))
+            boxes.append((name, box))
             if name == "trim":
                 picture = (
                     round(width * (box[2] - box[0]) / w),
                     round(height * (box[3] - box[1]) / h),
                 )
-    for name, box in windows(w, h, variants):
-        hashes.append(_hash(name, im, box))
-    mirror = phash(ImageOps.mirror(region))  # the second opinion for the mirrored copy
+    boxes += windows(w, h, variants)
+    regions: list[tuple[Image.Image, fasthash.Box]] = [(im, b) for _, b in boxes]
+    turns = _turned(im) if "turns" in variants else []
+    a = fasthash.samples(regions + [(t, (0, 0, *t.size)) for _, t in turns])
+    spectra = fasthash.spectra(a)
+    bits, quality, phashes = fasthash.bits(spectra), fasthash.quality(a), fasthash.phashes(a)
+    n = len(boxes)
+    hashes = [
+        Hash(name, bits[k], quality[k], None, phashes[k]) for k, (name, _) in enumerate(boxes)
+    ]
+    mirror = fasthash.phashes(a[:1, :, ::-1])[0]  # the second opinion for the mirrored copy
     query_only = [
-        Hash(f"d{i}", bits, q, None, mirror if i == MIRROR else None)
-        for i, (bits, q) in enumerate(dihedral)
+        Hash(f"d{i}", b, quality[0], None, mirror if i == MIRROR else None)
+        for i, b in enumerate(fasthash.dihedral(spectra[0]))
         if i
     ]
+    query_only += [
+        Hash(name, bits[n + k], quality[n + k], None, phashes[n + k])
+        for k, (name, _) in enumerate(turns)
+    ]
     return Signature("image", hashes, width, height, query_only=query_only, picture=picture)
+
+
+def _turned(im: Image.Image) -> list[tuple[str, Image.Image]]:
+    """The centre window of the picture turned by ± each of TURNS degrees (query only): a
+    slightly rotated copy then meets the other's stored centre, whichever came first. Each is
+    resampled once, straight from the picture (an affine map onto 2× the samples)."""
+    w, h = im.size
+    cw, ch = w * CENTRE, h * CENTRE
+    out = 2 * fasthash.SAMPLES
+    sx, sy = cw / out, ch / out
+    turned = []
+    for deg in TURNS:
+        for sign in (1, -1):
+            angle = -math.radians(sign * deg)  # as Image.rotate(sign * deg)
+            cos, sin = math.cos(angle), math.sin(angle)
+            # output (u, v) -> centred window point -> turned about the picture's centre
+            matrix = (
+                cos * sx, sin * sy, w / 2 - cos * cw / 2 - sin * ch / 2,
+                -sin * sx, cos * sy, h / 2 + sin * cw / 2 - cos * ch / 2,
+            )  # fmt: skip
+            name = f"turn{'+' if sign > 0 else '-'}{deg:g}"
+            affine = Image.Transform.AFFINE
+            turned.append(
+                (name, im.transform((out, out), affine, matrix, Image.Resampling.BILINEAR))
+            )
+    return turned

@@ -18,7 +18,23 @@ import numpy as np
 from dhakira.similar import ALGORITHM, VERSION
 from dhakira.similar.signature import HASH_BYTES, Hash
 
-VARIANTS = ("full", "trim", "centre", "frame", "tl", "tr", "bl", "br", "bars", "fcentre")
+VARIANTS = (
+    "full",
+    "trim",
+    "centre",
+    "frame",
+    "tl",
+    "tr",
+    "bl",
+    "br",
+    "bars",
+    "fcentre",
+    "t",
+    "b",
+    "l",
+    "r",
+    "mid",
+)
 NO_PHASH = -1
 
 
