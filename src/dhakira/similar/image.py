@@ -22,9 +22,11 @@ from dhakira.similar.signature import MIRROR, Hash, Signature, SignatureError
 
 DRAFT = 128  # JPEG: decoded at the smallest DCT scale that keeps both sides >= this
 WORK_SIDE = 256  # regions are cut from a grey copy at most this size (PDQ samples 64²)
+REFINE_SIDE = 1024  # trimmed edges are placed again on the decode, kept up to about this size
 MAX_DECODE_PIXELS = 40_000_000  # ~120 MB as RGB: the most one worker decodes at once
 MIN_SIDE = 8  # smaller pictures hold too little to compare
 BORDER_LEVELS = 12  # grey levels from the row's median that count as the same colour
+DARK = 24  # inside a picture, plain lines this close to black or white are border too
 BORDER_SHARE = 0.97  # a row or column with this share of one colour is border, not picture
 CENTRE = 0.8  # the centre window keeps this share of width and height
 CORNER = 0.85  # each corner window keeps this share
@@ -68,7 +70,10 @@ def load(path: Path) -> tuple[Image.Image, int, int]:
             base.paste(im.convert("RGBA"), mask=im.convert("RGBA").getchannel("A"))
             im = base
         im = im.convert("L")  # ITU-R 601 luma, as PDQ's
-    return small(im), width, height
+    side = max(im.size)
+    if side > 2 * REFINE_SIDE:  # what trims are refined on: no need for more
+        im = im.reduce(side // REFINE_SIDE)
+    return im, width, height
 
 
 def small(im: Image.Image) -> Image.Image:
@@ -82,21 +87,34 @@ def small(im: Image.Image) -> Image.Image:
     return im
 
 
-def _uniform(lines: np.ndarray) -> np.ndarray:
-    """Which rows of ``lines`` (uint8) are border: nearly all pixels within BORDER_LEVELS of
-    the row's median (text or a logo over a bar does not stop it being a bar). The median is
-    taken over every 4th pixel: a bar's median is its colour either way."""
+def _uniform(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows of ``lines`` (uint8) are plain: nearly all pixels within BORDER_LEVELS of
+    the row's median (text or a logo over a bar does not stop it being a bar); and that
+    median, the row's colour. The median is taken over every 4th pixel: a bar's median is its
+    colour either way."""
     n = lines.shape[1]
     sub = lines[:, ::4] if n >= 64 else lines
     m = sub.shape[1]
     med = np.partition(sub, m // 2, axis=1)[:, m // 2 : m // 2 + 1].astype(np.int16)
     lo = np.clip(med - BORDER_LEVELS, 0, 255).astype(np.uint8)
     hi = np.clip(med + BORDER_LEVELS, 0, 255).astype(np.uint8)
-    return np.asarray(np.count_nonzero((lines >= lo) & (lines <= hi), axis=1) >= BORDER_SHARE * n)
+    plain = np.count_nonzero((lines >= lo) & (lines <= hi), axis=1) >= BORDER_SHARE * n
+    return np.asarray(plain), med[:, 0]
 
 
-def _longest_run(border: np.ndarray) -> tuple[int, int]:
-    """[start, end) of the longest run of lines that are not border."""
+Sides = tuple[int, int]  # the colours of the picture's two outermost lines along an axis
+
+
+def _bar(plain: np.ndarray, colour: np.ndarray, c: int) -> np.ndarray:
+    """Plain lines of colour ``c`` (± BORDER_LEVELS)."""
+    return np.asarray(plain & (np.abs(colour - c) <= BORDER_LEVELS))
+
+
+def _longest_run(plain: np.ndarray, colour: np.ndarray, sides: Sides) -> tuple[int, int]:
+    """[start, end) of the longest run of lines that are not border: plain lines of black,
+    white, or the colour of either edge of the picture (a bar's)."""
+    dark = (colour <= DARK) | (colour >= 255 - DARK)
+    border = _bar(plain, colour, sides[0]) | _bar(plain, colour, sides[1]) | (plain & dark)
     best, start = (0, len(border)), None
     best_len = -1
     for i, b in enumerate([*border.tolist(), True]):
@@ -112,49 +130,112 @@ def _longest_run(border: np.ndarray) -> tuple[int, int]:
 Box = tuple[int, int, int, int]
 
 
-def _edges(border: np.ndarray) -> tuple[int, int]:
-    """[start, end) once the border lines touching either edge are removed."""
-    start, end = 0, len(border)
-    while start < end and border[start]:
+def _edges(plain: np.ndarray, colour: np.ndarray, sides: Sides) -> tuple[int, int]:
+    """[start, end) once the bars at either edge are removed: plain lines of the colour of
+    the picture's outermost line on that side (a black bar stops where a sky begins)."""
+    first, last = _bar(plain, colour, sides[0]), _bar(plain, colour, sides[1])
+    start, end = 0, len(plain)
+    while start < end and first[start]:
         start += 1
-    while end > start and border[end - 1]:
+    while end > start and last[end - 1]:
         end -= 1
-    return (start, end) if end > start else (0, len(border))
+    return (start, end) if end > start else (0, len(plain))
+
+
+def _colours(grey: np.ndarray) -> tuple[Sides, Sides]:
+    """The colours of the outermost rows (top, bottom) and columns (left, right)."""
+    ends = (grey[0], grey[-1], grey[:, 0], grey[:, -1])
+    top, bottom, left, right = (int(np.median(line)) for line in ends)
+    return (top, bottom), (left, right)
 
 
 def trim_box(
-    grey: np.ndarray, *, inner: bool = False, cache: dict[tuple[int, ...], np.ndarray] | None = None
+    grey: np.ndarray,
+    *,
+    inner: bool = False,
+    cache: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> tuple[int, int, int, int]:
-    """(left, top, right, bottom) of the picture inside uniform borders, in ``grey``'s pixels:
-    rows, then columns inside them, twice. ``inner=False``: the border lines touching the edges
-    (letterbox, pillarbox, a plain sky trimmed the same way in every copy). ``inner=True``: the
-    longest run of lines that are not border, which also steps over a caption bar lying inside
-    a black border (screenshots). The whole image when it would leave < 30 % of a side.
-    ``cache`` shares the border tests between the two kinds of trim of one picture."""
+    """(left, top, right, bottom) of the picture inside its bars, in ``grey``'s pixels: rows,
+    then columns inside them, twice. A bar is made of plain lines (≥ 97 % one grey level)
+    of the colour of the picture's outermost line on its side. ``inner=False``: the bars at
+    the edges (letterbox, pillarbox). ``inner=True``: the longest run of lines that are not
+    bars, black or white, which also steps over a caption bar lying inside a black border
+    (screenshots). The whole image when it would leave < 30 % of a side. ``cache`` shares the
+    line tests between the two kinds of trim of one picture."""
     h, w = grey.shape
     if grey.dtype != np.uint8:
         grey = np.clip(grey, 0, 255).astype(np.uint8)
     cache = {} if cache is None else cache
+    colours = _colours(grey)
+    cut = _longest_run if inner else _edges
 
-    def border(top: int, bottom: int, left: int, right: int, axis: int) -> np.ndarray:
+    def lines(top: int, bottom: int, left: int, right: int, axis: int) -> tuple[int, int]:
         key = (top, bottom, left, right, axis)
         if key not in cache:
             part = grey[top:bottom, left:right]
             cache[key] = _uniform(part.T if axis else part)
-        return cache[key]
+        return cut(*cache[key], colours[axis])
 
-    cut = _longest_run if inner else _edges
     top, bottom, left, right = 0, h, 0, w
     for _ in range(2):
         before = (top, bottom, left, right)
-        r0, r1 = cut(border(top, bottom, left, right, 0))
+        r0, r1 = lines(top, bottom, left, right, 0)
         top, bottom = top + r0, top + r1
-        c0, c1 = cut(border(top, bottom, left, right, 1))
+        c0, c1 = lines(top, bottom, left, right, 1)
         left, right = left + c0, left + c1
         if (top, bottom, left, right) == before:
             break  # nothing more to trim
     if (bottom - top) < h * 0.3 or (right - left) < w * 0.3:
         return 0, 0, w, h
+    return left, top, right, bottom
+
+
+def refine(big: Image.Image, box: Box, size: tuple[int, int]) -> fasthash.Box:
+    """``box`` (found on the working copy of ``size``) with each trimmed edge placed again on
+    the larger decode ``big``: one working-copy row is 0.4-0.9 % of a letterboxed picture,
+    which PDQ notices (a window moved by 1 % is ~26 bits away). Near the coarse edge, the
+    border is followed outside-in, line by line at full size, to the first line that is not
+    plain. Edges of the whole picture, and pictures decoded no larger than ``size``, stay."""
+    w, h = size
+    fx, fy = big.size[0] / w, big.size[1] / h
+    if min(fx, fy) < 1.5:
+        return box
+    grey = np.asarray(big)
+    left, top, right, bottom = (float(v) for v in box)
+    (c_top, c_bottom), (c_left, c_right) = _colours(grey)
+
+    def edge(lines: np.ndarray, coarse: float, f: float, forward: bool, c: int) -> float:
+        """The refined position (working-copy units) of an edge at ``coarse``; ``lines`` are
+        the full-size lines, along the axis, of the span the box covers across it."""
+        n = len(lines)
+        if forward:  # the border lies before the edge: walk from 2 rows before it
+            start = max(0, int((coarse - 2) * f))
+            stop = min(n, math.ceil((coarse + 1) * f))
+            plain = _bar(*_uniform(lines[start:stop]), c)
+            if not len(plain) or not plain[0]:
+                return coarse
+            k = int(np.argmin(plain)) if not plain.all() else len(plain)
+            return (start + k) / f
+        start = max(0, int((coarse - 1) * f))
+        stop = min(n, math.ceil((coarse + 2) * f))
+        plain = _bar(*_uniform(lines[start:stop]), c)
+        if not len(plain) or not plain[-1]:
+            return coarse
+        k = int(np.argmin(plain[::-1])) if not plain.all() else len(plain)
+        return (stop - k) / f
+
+    x0, x1 = int(left * fx), math.ceil(right * fx)
+    if top > 0:
+        top = edge(grey[:, x0:x1], top, fy, True, c_top)
+    if bottom < h:
+        bottom = edge(grey[:, x0:x1], bottom, fy, False, c_bottom)
+    y0, y1 = int(top * fy), math.ceil(bottom * fy)
+    if left > 0:
+        left = edge(grey[y0:y1].T, left, fx, True, c_left)
+    if right < w:
+        right = edge(grey[y0:y1].T, right, fx, False, c_right)
+    if right - left < 0.3 * w or bottom - top < 0.3 * h:
+        return box
     return left, top, right, bottom
 
 
@@ -197,23 +278,24 @@ def signature_of(
     """The signature of a picture's luma ``im`` (from ``load``) of full size width × height."""
     if im.mode != "L":
         im = im.convert("L")
-    im = small(im)
+    big, im = im, small(im)
     w, h = im.size
-    boxes: list[tuple[str, Box]] = [("full", (0, 0, w, h))]
+    boxes: list[tuple[str, fasthash.Box]] = [("full", (0, 0, w, h))]
     picture = (width, height)
     if "trim" in variants:
         grey = np.asarray(im)
-        cache: dict[tuple[int, ...], np.ndarray] = {}
+        cache: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
         edge = trim_box(grey, cache=cache)
         for name, box in (("trim", edge), ("bars", trim_box(grey, inner=True, cache=cache))):
             area = (box[2] - box[0]) * (box[3] - box[1])
             if area >= 0.97 * w * h or (name == "bars" and _same(box, edge, w, h)):
                 continue
-            boxes.append((name, box))
+            fine = refine(big, box, (w, h))
+            boxes.append((name, fine))
             if name == "trim":
                 picture = (
-                    round(width * (box[2] - box[0]) / w),
-                    round(height * (box[3] - box[1]) / h),
+                    round(width * (fine[2] - fine[0]) / w),
+                    round(height * (fine[3] - fine[1]) / h),
                 )
     boxes += windows(w, h, variants)
     regions: list[tuple[Image.Image, fasthash.Box]] = [(im, b) for _, b in boxes]
