@@ -190,6 +190,23 @@ def trim_box(
     return left, top, right, bottom
 
 
+def _picture(
+    box: fasthash.Box, colours: tuple[Sides, Sides], size: tuple[int, int], full: tuple[int, int]
+) -> tuple[int, int]:
+    """The size, in the original's pixels, of the picture inside its padding: the trimmed
+    sides whose bar is black or white (a plain sky trimmed off is still picture)."""
+    (top, bottom), (left, right) = colours
+
+    def padding(c: int) -> bool:
+        return c <= DARK or c >= 255 - DARK
+
+    x0 = box[0] if padding(left) else 0
+    x1 = box[2] if padding(right) else size[0]
+    y0 = box[1] if padding(top) else 0
+    y1 = box[3] if padding(bottom) else size[1]
+    return round(full[0] * (x1 - x0) / size[0]), round(full[1] * (y1 - y0) / size[1])
+
+
 def refine(big: Image.Image, box: Box, size: tuple[int, int]) -> fasthash.Box:
     """``box`` (found on the working copy of ``size``) with each trimmed edge placed again on
     the larger decode ``big``: one working-copy row is 0.4-0.9 % of a letterboxed picture,
@@ -293,10 +310,7 @@ def signature_of(
             fine = refine(big, box, (w, h))
             boxes.append((name, fine))
             if name == "trim":
-                picture = (
-                    round(width * (fine[2] - fine[0]) / w),
-                    round(height * (fine[3] - fine[1]) / h),
-                )
+                picture = _picture(fine, _colours(grey), (w, h), (width, height))
     boxes += windows(w, h, variants)
     regions: list[tuple[Image.Image, fasthash.Box]] = [(im, b) for _, b in boxes]
     turns = _turned(im) if "turns" in variants else []
