@@ -36,8 +36,9 @@ VARIANTS = ("trim", "centre", "corners", "sides", "turns")
 
 
 def load(path: Path) -> tuple[Image.Image, int, int]:
-    """The picture's luma (``L``), at most ``WORK_SIDE`` px, EXIF orientation applied; its
-    full size."""
+    """The picture's luma (``L``) as decoded (a JPEG at 1/2..1/8 scale; anything larger than
+    2 × REFINE_SIDE reduced below it), EXIF orientation applied; its full size.
+    ``signature_of`` works on a WORK_SIDE copy and refines trimmed edges on this one."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
