@@ -41,7 +41,7 @@ from dhakira.similar.image import load, signature_of
 from dhakira.similar.index import HashIndex
 from dhakira.similar.match import decide, query_hashes, radius
 from dhakira.similar.settings import Settings
-from dhakira.similar.signature import Signature, SignatureError, hamming, pdq
+from dhakira.similar.signature import Hash, Signature, SignatureError, hamming, pdq
 from dhakira.similar.video import video_signature
 
 PHASH_T = 10
@@ -382,26 +382,32 @@ def eval_images(n_generated: int, workers: int) -> None:
     s = Settings()
     ph, pq = _phash_distance, _pdq_distance
 
-    def only(keep: tuple[str, ...], dihedral: bool = True) -> list[Entry]:
+    def only(keep: tuple[str, ...], dihedral: bool = True, turns: bool = True) -> list[Entry]:
+        def kept(h: Hash) -> bool:
+            return turns if h.variant.startswith("turn") else dihedral
+
         return [
             replace(
                 e,
                 sig=replace(
                     e.sig,
                     hashes=[h for h in e.sig.hashes if h.variant in keep],
-                    query_only=e.sig.query_only if dihedral else [],
+                    query_only=[h for h in e.sig.query_only if kept(h)],
                 ),
             )
             for e in entries
         ]
 
     corners = ("tl", "tr", "bl", "br")
+    sides = ("t", "b", "l", "r", "mid")
+    every = ("full", "trim", "bars", "centre", *corners, *sides)
     methods = {
         "dhakira": dhakira_links(entries, s),
-        "no corners": dhakira_links(only(("full", "trim", "bars", "centre")), s),
-        "no centre/corners": dhakira_links(only(("full", "trim", "bars")), s),
-        "no trim": dhakira_links(only(("full", "centre", *corners)), s),
-        "no mirrors": dhakira_links(only(("full", "trim", "bars", "centre", *corners), False), s),
+        "no sides": dhakira_links(only(("full", "trim", "bars", "centre", *corners)), s),
+        "no turns": dhakira_links(only(every, turns=False), s),
+        "no corners/sides": dhakira_links(only(("full", "trim", "bars", "centre")), s),
+        "no trim": dhakira_links(only(("full", "centre", *corners, *sides)), s),
+        "no mirrors": dhakira_links(only(every, False), s),
         f"phash<={PHASH_T}": plain_links(entries, ph, PHASH_T),
         f"pdq<={PDQ_T}": plain_links(entries, pq, PDQ_T),
     }
@@ -419,16 +425,22 @@ def eval_images(n_generated: int, workers: int) -> None:
 
 
 def closest_dhakira(entries: list[Entry]) -> int:
-    """Smallest PDQ distance between unrelated items over every variant Dhakira compares."""
+    """Smallest PDQ distance between unrelated items over every variant pair Dhakira compares
+    (each query hash against every stored hash of the other items, by faiss)."""
+    import faiss
+
+    stored = [(e.source, h.bits) for e in entries for h in e.sig.hashes]
+    index = faiss.IndexBinaryFlat(256)
+    index.add(np.frombuffer(b"".join(b for _, b in stored), np.uint8).reshape(-1, 32))
+    sources = np.array([s for s, _ in stored])
+    k = int(min(len(stored), 1 + np.bincount(sources).max()))  # more than one source holds
     best = 256
-    stored = [[h.bits for h in e.sig.hashes] for e in entries]
-    queries = [[h.bits for h in query_hashes(e.sig)] for e in entries]
-    for i, j in itertools.combinations(range(len(entries)), 2):
-        if entries[i].source == entries[j].source:
-            continue
-        for q in queries[i]:
-            for b in stored[j]:
-                best = min(best, hamming(q, b))
+    for e in entries:
+        q = [h.bits for h in query_hashes(e.sig)]
+        dist, ids = index.search(np.frombuffer(b"".join(q), np.uint8).reshape(-1, 32), k)
+        other = sources[ids] != e.source
+        if other.any():
+            best = min(best, int(dist[other].min()))
     return best
 
 

@@ -1,5 +1,7 @@
-"""Image signatures: PDQ on a draft decode of at most 512 px, plus variants that survive
-borders, captions and crops, plus a 64-bit pHash as a second opinion.
+"""Image signatures: PDQ of the picture's luma decoded small (JPEG: ``draft``, straight to
+grey at the smallest DCT scale that keeps ``DRAFT`` px), plus variants that survive borders,
+captions, crops and small rotations, each with a 64-bit pHash as a second opinion. Every hash
+of one picture is computed in one numpy batch (``fasthash``).
 
 Memory is bounded: Pillow refuses images over its decompression-bomb limit before decoding,
 JPEGs are decoded at 1/2..1/8 scale (``draft``), and anything that would still decode to more
@@ -8,37 +10,35 @@ than ``MAX_DECODE_PIXELS`` is refused with a message instead of being decoded.
 
 from __future__ import annotations
 
+import math
 import warnings
 from pathlib import Path
 
-import imagehash
 import numpy as np
 from PIL import Image, ImageOps
 
-from dhakira.similar.signature import (
-    MIRROR,
-    Hash,
-    Signature,
-    SignatureError,
-    pdq,
-    pdq_dihedral,
-)
+from dhakira.similar import fasthash
+from dhakira.similar.signature import MIRROR, Hash, Signature, SignatureError
 
-SIDE = 512  # decoded at most this size (JPEG: at the smallest DCT scale that reaches DRAFT)
-DRAFT = 256
-HASH_SIDE = 128  # every region is hashed at 128×128, as video frames are (PDQ reduces to 64²)
-WORK_SIDE = 256  # regions are cut from a copy this size
+DRAFT = 128  # JPEG: decoded at the smallest DCT scale that keeps both sides >= this
+WORK_SIDE = 256  # regions are cut from a grey copy at most this size (PDQ samples 64²)
+REFINE_SIDE = 1024  # trimmed edges are placed again on the decode, kept up to about this size
 MAX_DECODE_PIXELS = 40_000_000  # ~120 MB as RGB: the most one worker decodes at once
 MIN_SIDE = 8  # smaller pictures hold too little to compare
 BORDER_LEVELS = 12  # grey levels from the row's median that count as the same colour
+DARK = 24  # inside a picture, plain lines this close to black or white are border too
 BORDER_SHARE = 0.97  # a row or column with this share of one colour is border, not picture
 CENTRE = 0.8  # the centre window keeps this share of width and height
 CORNER = 0.85  # each corner window keeps this share
-VARIANTS = ("trim", "centre", "corners")
+SIDE_WINDOW = 0.85  # the windows in the middle of each side, and the middle one, keep this share
+TURNS = (4.0,)  # query only: the centre turned by ± these angles (degrees)
+VARIANTS = ("trim", "centre", "corners", "sides", "turns")
 
 
 def load(path: Path) -> tuple[Image.Image, int, int]:
-    """The picture as RGB, at most ``SIDE`` px, EXIF orientation applied; its full size."""
+    """The picture's luma (``L``) as decoded (a JPEG at 1/2..1/8 scale; anything larger than
+    2 × REFINE_SIDE reduced below it), EXIF orientation applied; its full size.
+    ``signature_of`` works on a WORK_SIDE copy and refines trimmed edges on this one."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -49,7 +49,7 @@ def load(path: Path) -> tuple[Image.Image, int, int]:
                         f"image of {width}×{height} px is too large to decode safely"
                         " (decompression-bomb guard): not compared"
                     )
-                src.draft("RGB", (DRAFT, DRAFT))
+                src.draft("L", (DRAFT, DRAFT))  # JPEG: Y only, chroma never converted
                 if src.size[0] * src.size[1] > MAX_DECODE_PIXELS:
                     raise SignatureError(
                         f"image of {width}×{height} px is too large to decode safely"
@@ -65,26 +65,57 @@ def load(path: Path) -> tuple[Image.Image, int, int]:
         raise SignatureError(f"cannot decode the image: {exc}") from exc
     if min(width, height) < MIN_SIDE:
         raise SignatureError(f"image of {width}×{height} px is too small to compare")
-    if im.mode != "RGB":
+    if im.mode != "L":
         if im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info:
             base = Image.new("RGB", im.size, (255, 255, 255))
             base.paste(im.convert("RGBA"), mask=im.convert("RGBA").getchannel("A"))
             im = base
-        else:
-            im = im.convert("RGB")
-    im.thumbnail((SIDE, SIDE), Image.Resampling.BILINEAR, reducing_gap=2.0)
+        im = im.convert("L")  # ITU-R 601 luma, as PDQ's
+    side = max(im.size)
+    if side > 2 * REFINE_SIDE:  # what trims are refined on: no need for more
+        im = im.reduce(side // REFINE_SIDE)
     return im, width, height
 
 
-def _uniform(lines: np.ndarray) -> np.ndarray:
-    """Which rows of ``lines`` are border: nearly all pixels within BORDER_LEVELS of the
-    row's median (text or a logo over a bar does not stop it being a bar)."""
-    med = np.median(lines, axis=1, keepdims=True)
-    return np.asarray((np.abs(lines - med) <= BORDER_LEVELS).mean(axis=1) >= BORDER_SHARE)
+def small(im: Image.Image) -> Image.Image:
+    """``im`` (``L``) at most WORK_SIDE px: an integer box reduction, then a BOX resize."""
+    side = max(im.size)
+    if side > 2 * WORK_SIDE:
+        im = im.reduce(side // WORK_SIDE)
+    if max(im.size) > WORK_SIDE:
+        im = im.copy()
+        im.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BOX)
+    return im
 
 
-def _longest_run(border: np.ndarray) -> tuple[int, int]:
-    """[start, end) of the longest run of lines that are not border."""
+def _uniform(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows of ``lines`` (uint8) are plain: nearly all pixels within BORDER_LEVELS of
+    the row's median (text or a logo over a bar does not stop it being a bar); and that
+    median, the row's colour. The median is taken over every 4th pixel: a bar's median is its
+    colour either way."""
+    n = lines.shape[1]
+    sub = lines[:, ::4] if n >= 64 else lines
+    m = sub.shape[1]
+    med = np.partition(sub, m // 2, axis=1)[:, m // 2 : m // 2 + 1].astype(np.int16)
+    lo = np.clip(med - BORDER_LEVELS, 0, 255).astype(np.uint8)
+    hi = np.clip(med + BORDER_LEVELS, 0, 255).astype(np.uint8)
+    plain = np.count_nonzero((lines >= lo) & (lines <= hi), axis=1) >= BORDER_SHARE * n
+    return np.asarray(plain), med[:, 0]
+
+
+Sides = tuple[int, int]  # the colours of the picture's two outermost lines along an axis
+
+
+def _bar(plain: np.ndarray, colour: np.ndarray, c: int) -> np.ndarray:
+    """Plain lines of colour ``c`` (± BORDER_LEVELS)."""
+    return np.asarray(plain & (np.abs(colour - c) <= BORDER_LEVELS))
+
+
+def _longest_run(plain: np.ndarray, colour: np.ndarray, sides: Sides) -> tuple[int, int]:
+    """[start, end) of the longest run of lines that are not border: plain lines of black,
+    white, or the colour of either edge of the picture (a bar's)."""
+    dark = (colour <= DARK) | (colour >= 255 - DARK)
+    border = _bar(plain, colour, sides[0]) | _bar(plain, colour, sides[1]) | (plain & dark)
     best, start = (0, len(border)), None
     best_len = -1
     for i, b in enumerate([*border.tolist(), True]):
@@ -100,32 +131,129 @@ def _longest_run(border: np.ndarray) -> tuple[int, int]:
 Box = tuple[int, int, int, int]
 
 
-def _edges(border: np.ndarray) -> tuple[int, int]:
-    """[start, end) once the border lines touching either edge are removed."""
-    start, end = 0, len(border)
-    while start < end and border[start]:
+def _edges(plain: np.ndarray, colour: np.ndarray, sides: Sides) -> tuple[int, int]:
+    """[start, end) once the bars at either edge are removed: plain lines of the colour of
+    the picture's outermost line on that side (a black bar stops where a sky begins)."""
+    first, last = _bar(plain, colour, sides[0]), _bar(plain, colour, sides[1])
+    start, end = 0, len(plain)
+    while start < end and first[start]:
         start += 1
-    while end > start and border[end - 1]:
+    while end > start and last[end - 1]:
         end -= 1
-    return (start, end) if end > start else (0, len(border))
+    return (start, end) if end > start else (0, len(plain))
 
 
-def trim_box(grey: np.ndarray, *, inner: bool = False) -> tuple[int, int, int, int]:
-    """(left, top, right, bottom) of the picture inside uniform borders, in ``grey``'s pixels:
-    rows, then columns inside them, twice. ``inner=False``: the border lines touching the edges
-    (letterbox, pillarbox, a plain sky trimmed the same way in every copy). ``inner=True``: the
-    longest run of lines that are not border, which also steps over a caption bar lying inside
-    a black border (screenshots). The whole image when it would leave < 30 % of a side."""
+def _colours(grey: np.ndarray) -> tuple[Sides, Sides]:
+    """The colours of the outermost rows (top, bottom) and columns (left, right)."""
+    ends = (grey[0], grey[-1], grey[:, 0], grey[:, -1])
+    top, bottom, left, right = (int(np.median(line)) for line in ends)
+    return (top, bottom), (left, right)
+
+
+def trim_box(
+    grey: np.ndarray,
+    *,
+    inner: bool = False,
+    cache: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] | None = None,
+) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) of the picture inside its bars, in ``grey``'s pixels: rows,
+    then columns inside them, twice. A bar is made of plain lines (≥ 97 % one grey level)
+    of the colour of the picture's outermost line on its side. ``inner=False``: the bars at
+    the edges (letterbox, pillarbox). ``inner=True``: the longest run of lines that are not
+    bars, black or white, which also steps over a caption bar lying inside a black border
+    (screenshots). The whole image when it would leave < 30 % of a side. ``cache`` shares the
+    line tests between the two kinds of trim of one picture."""
     h, w = grey.shape
+    if grey.dtype != np.uint8:
+        grey = np.clip(grey, 0, 255).astype(np.uint8)
+    cache = {} if cache is None else cache
+    colours = _colours(grey)
     cut = _longest_run if inner else _edges
+
+    def lines(top: int, bottom: int, left: int, right: int, axis: int) -> tuple[int, int]:
+        key = (top, bottom, left, right, axis)
+        if key not in cache:
+            part = grey[top:bottom, left:right]
+            cache[key] = _uniform(part.T if axis else part)
+        return cut(*cache[key], colours[axis])
+
     top, bottom, left, right = 0, h, 0, w
     for _ in range(2):
-        r0, r1 = cut(_uniform(grey[top:bottom, left:right]))
+        before = (top, bottom, left, right)
+        r0, r1 = lines(top, bottom, left, right, 0)
         top, bottom = top + r0, top + r1
-        c0, c1 = cut(_uniform(grey[top:bottom, left:right].T))
+        c0, c1 = lines(top, bottom, left, right, 1)
         left, right = left + c0, left + c1
+        if (top, bottom, left, right) == before:
+            break  # nothing more to trim
     if (bottom - top) < h * 0.3 or (right - left) < w * 0.3:
         return 0, 0, w, h
+    return left, top, right, bottom
+
+
+def _picture(
+    box: fasthash.Box, colours: tuple[Sides, Sides], size: tuple[int, int], full: tuple[int, int]
+) -> tuple[int, int]:
+    """The size, in the original's pixels, of the picture inside its padding: the trimmed
+    sides whose bar is black or white (a plain sky trimmed off is still picture)."""
+    (top, bottom), (left, right) = colours
+
+    def padding(c: int) -> bool:
+        return c <= DARK or c >= 255 - DARK
+
+    x0 = box[0] if padding(left) else 0
+    x1 = box[2] if padding(right) else size[0]
+    y0 = box[1] if padding(top) else 0
+    y1 = box[3] if padding(bottom) else size[1]
+    return round(full[0] * (x1 - x0) / size[0]), round(full[1] * (y1 - y0) / size[1])
+
+
+def refine(big: Image.Image, box: Box, size: tuple[int, int]) -> fasthash.Box:
+    """``box`` (found on the working copy of ``size``) with each trimmed edge placed again on
+    the larger decode ``big``: one working-copy row is 0.4-0.9 % of a letterboxed picture,
+    which PDQ notices (a window moved by 1 % is ~26 bits away). Near the coarse edge, the
+    border is followed outside-in, line by line at full size, to the first line that is not
+    plain. Edges of the whole picture, and pictures decoded no larger than ``size``, stay."""
+    w, h = size
+    fx, fy = big.size[0] / w, big.size[1] / h
+    if min(fx, fy) < 1.5:
+        return box
+    grey = np.asarray(big)
+    left, top, right, bottom = (float(v) for v in box)
+    (c_top, c_bottom), (c_left, c_right) = _colours(grey)
+
+    def edge(lines: np.ndarray, coarse: float, f: float, forward: bool, c: int) -> float:
+        """The refined position (working-copy units) of an edge at ``coarse``; ``lines`` are
+        the full-size lines, along the axis, of the span the box covers across it."""
+        n = len(lines)
+        if forward:  # the border lies before the edge: walk from 2 rows before it
+            start = max(0, int((coarse - 2) * f))
+            stop = min(n, math.ceil((coarse + 1) * f))
+            plain = _bar(*_uniform(lines[start:stop]), c)
+            if not len(plain) or not plain[0]:
+                return coarse
+            k = int(np.argmin(plain)) if not plain.all() else len(plain)
+            return (start + k) / f
+        start = max(0, int((coarse - 1) * f))
+        stop = min(n, math.ceil((coarse + 2) * f))
+        plain = _bar(*_uniform(lines[start:stop]), c)
+        if not len(plain) or not plain[-1]:
+            return coarse
+        k = int(np.argmin(plain[::-1])) if not plain.all() else len(plain)
+        return (stop - k) / f
+
+    x0, x1 = int(left * fx), math.ceil(right * fx)
+    if top > 0:
+        top = edge(grey[:, x0:x1], top, fy, True, c_top)
+    if bottom < h:
+        bottom = edge(grey[:, x0:x1], bottom, fy, False, c_bottom)
+    y0, y1 = int(top * fy), math.ceil(bottom * fy)
+    if left > 0:
+        left = edge(grey[y0:y1].T, left, fx, True, c_left)
+    if right < w:
+        right = edge(grey[y0:y1].T, right, fx, False, c_right)
+    if right - left < 0.3 * w or bottom - top < 0.3 * h:
+        return box
     return left, top, right, bottom
 
 
@@ -134,23 +262,9 @@ def image_signature(path: Path, *, variants: tuple[str, ...] = VARIANTS) -> Sign
     return signature_of(im, width, height, variants=variants)
 
 
-def _region(im: Image.Image, box: Box | None = None) -> Image.Image:
-    """What every hash is computed on: a region resized to HASH_SIDE² (as video frames are)."""
-    return im.resize((HASH_SIDE, HASH_SIDE), Image.Resampling.BILINEAR, box=box)
-
-
-def _hash(variant: str, im: Image.Image, box: Box) -> Hash:
-    region = _region(im, box)
-    bits, quality = pdq(np.asarray(region))
-    return Hash(variant, bits, quality, None, phash(region))
-
-
-def phash(region: Image.Image) -> int:
-    return int(str(imagehash.phash(region)), 16)
-
-
 def windows(w: int, h: int, variants: tuple[str, ...]) -> list[tuple[str, Box]]:
-    """Sub-windows hashed besides the whole picture: the centre, and the four corners."""
+    """Sub-windows hashed besides the whole picture: the centre, the four corners, and the
+    middles of the four sides (with the corners, a 3×3 grid of crops of ~25 % of the area)."""
     out = []
     if "centre" in variants:
         mx, my = round(w * (1 - CENTRE) / 2), round(h * (1 - CENTRE) / 2)
@@ -160,6 +274,12 @@ def windows(w: int, h: int, variants: tuple[str, ...]) -> list[tuple[str, Box]]:
         for name, x, y in (("tl", 0, 0), ("tr", w - cw, 0), ("bl", 0, h - ch)):
             out.append((name, (x, y, x + cw, y + ch)))
         out.append(("br", (w - cw, h - ch, w, h)))
+    if "sides" in variants:
+        cw, ch = round(w * SIDE_WINDOW), round(h * SIDE_WINDOW)
+        x, y = (w - cw) // 2, (h - ch) // 2
+        for name, bx, by in (("t", x, 0), ("b", x, h - ch), ("l", 0, y), ("r", w - cw, y)):
+            out.append((name, (bx, by, bx + cw, by + ch)))
+        out.append(("mid", (x, y, x + cw, y + ch)))
     return out
 
 
@@ -173,34 +293,69 @@ def _same(a: Box, b: Box, w: int, h: int) -> bool:
 def signature_of(
     im: Image.Image, width: int, height: int, *, variants: tuple[str, ...] = VARIANTS
 ) -> Signature:
-    if max(im.size) > WORK_SIDE:  # every region is reduced to 128² anyway
-        im = im.copy()
-        im.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BILINEAR)
+    """The signature of a picture's luma ``im`` (from ``load``) of full size width × height."""
+    if im.mode != "L":
+        im = im.convert("L")
+    big, im = im, small(im)
     w, h = im.size
-    region = _region(im)
-    dihedral = pdq_dihedral(np.asarray(region))
-    full = Hash("full", dihedral[0][0], dihedral[0][1], None, phash(region))
-    hashes = [full]
+    boxes: list[tuple[str, fasthash.Box]] = [("full", (0, 0, w, h))]
     picture = (width, height)
     if "trim" in variants:
-        grey = np.asarray(im.convert("L"), dtype=np.float32)
-        edge = trim_box(grey)
-        for name, box in (("trim", edge), ("bars", trim_box(grey, inner=True))):
+        grey = np.asarray(im)
+        cache: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
+        edge = trim_box(grey, cache=cache)
+        for name, box in (("trim", edge), ("bars", trim_box(grey, inner=True, cache=cache))):
             area = (box[2] - box[0]) * (box[3] - box[1])
             if area >= 0.97 * w * h or (name == "bars" and _same(box, edge, w, h)):
                 continue
-            hashes.append(_hash(name, im, box))
+            fine = refine(big, box, (w, h))
+            boxes.append((name, fine))
             if name == "trim":
-                picture = (
-                    round(width * (box[2] - box[0]) / w),
-                    round(height * (box[3] - box[1]) / h),
-                )
-    for name, box in windows(w, h, variants):
-        hashes.append(_hash(name, im, box))
-    mirror = phash(ImageOps.mirror(region))  # the second opinion for the mirrored copy
+                picture = _picture(fine, _colours(grey), (w, h), (width, height))
+    boxes += windows(w, h, variants)
+    regions: list[tuple[Image.Image, fasthash.Box]] = [(im, b) for _, b in boxes]
+    turns = _turned(im) if "turns" in variants else []
+    a = fasthash.samples(regions + [(t, (0, 0, *t.size)) for _, t in turns])
+    spectra = fasthash.spectra(a)
+    bits, quality, phashes = fasthash.bits(spectra), fasthash.quality(a), fasthash.phashes(a)
+    n = len(boxes)
+    hashes = [
+        Hash(name, bits[k], quality[k], None, phashes[k]) for k, (name, _) in enumerate(boxes)
+    ]
+    mirror = fasthash.phashes(a[:1, :, ::-1])[0]  # the second opinion for the mirrored copy
     query_only = [
-        Hash(f"d{i}", bits, q, None, mirror if i == MIRROR else None)
-        for i, (bits, q) in enumerate(dihedral)
+        Hash(f"d{i}", b, quality[0], None, mirror if i == MIRROR else None)
+        for i, b in enumerate(fasthash.dihedral(spectra[0]))
         if i
     ]
+    query_only += [
+        Hash(name, bits[n + k], quality[n + k], None, phashes[n + k])
+        for k, (name, _) in enumerate(turns)
+    ]
     return Signature("image", hashes, width, height, query_only=query_only, picture=picture)
+
+
+def _turned(im: Image.Image) -> list[tuple[str, Image.Image]]:
+    """The centre window of the picture turned by ± each of TURNS degrees (query only): a
+    slightly rotated copy then meets the other's stored centre, whichever came first. Each is
+    resampled once, straight from the picture (an affine map onto 2× the samples)."""
+    w, h = im.size
+    cw, ch = w * CENTRE, h * CENTRE
+    out = 2 * fasthash.SAMPLES
+    sx, sy = cw / out, ch / out
+    turned = []
+    for deg in TURNS:
+        for sign in (1, -1):
+            angle = -math.radians(sign * deg)  # as Image.rotate(sign * deg)
+            cos, sin = math.cos(angle), math.sin(angle)
+            # output (u, v) -> centred window point -> turned about the picture's centre
+            matrix = (
+                cos * sx, sin * sy, w / 2 - cos * cw / 2 - sin * ch / 2,
+                -sin * sx, cos * sy, h / 2 + sin * cw / 2 - cos * ch / 2,
+            )  # fmt: skip
+            name = f"turn{'+' if sign > 0 else '-'}{deg:g}"
+            affine = Image.Transform.AFFINE
+            turned.append(
+                (name, im.transform((out, out), affine, matrix, Image.Resampling.BILINEAR))
+            )
+    return turned

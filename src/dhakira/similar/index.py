@@ -27,7 +27,23 @@ from dhakira.similar.mih import search as mih_search
 from dhakira.similar.settings import Settings
 from dhakira.similar.signature import HASH_BYTES, Hash
 
-VARIANTS = ("full", "trim", "centre", "frame", "tl", "tr", "bl", "br", "bars", "fcentre")
+VARIANTS = (
+    "full",
+    "trim",
+    "centre",
+    "frame",
+    "tl",
+    "tr",
+    "bl",
+    "br",
+    "bars",
+    "fcentre",
+    "t",
+    "b",
+    "l",
+    "r",
+    "mid",
+)
 FRAME = VARIANTS.index("frame")
 NO_PHASH = -1
 PDQ_CHUNKS = HASH_BYTES // 2  # 16-bit chunks of a 256-bit PDQ hash

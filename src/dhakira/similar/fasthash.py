@@ -1,0 +1,109 @@
+"""PDQ and pHash for many regions of one picture at once, in numpy.
+
+PDQ (Meta's algorithm, as ``pdqhash`` computes it) of a picture of at most 127 px a side is
+simple: its Jarosz pre-filter has a window of one pixel (no blur), so the hash is the 16×16
+lowest DCT-II coefficients (after the DC) of the 64×64 luma samples, each bit set where a
+coefficient exceeds their median; its quality is the sum of quantised gradients of those
+samples. Here every region is first reduced to 64×64 with Pillow's ``BILINEAR`` (a tent filter
+as wide as the reduction: the low-pass that PDQ's Jarosz filter does on a big picture), and
+all regions are then hashed in one batch of matrix products. Bits are packed as
+``np.packbits`` of pdqhash's own vector: on the same 64×64 samples the hashes (and the eight
+dihedral ones, and the quality) are bit-identical to ``pdqhash.compute``, so they compare with
+external PDQ lists (distance to pdqhash on a full decode: docs/similar.md).
+
+pHash (64 bits): the 8×8 lowest DCT-II coefficients (DC included) of the region reduced to
+32×32 (2×2 means of the samples), each bit set where a coefficient exceeds their median:
+imagehash's definition, on those means rather than a Lanczos resize.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from PIL import Image
+
+SAMPLES = 64  # PDQ's 64×64 luma samples
+
+Box = tuple[float, float, float, float]
+
+
+def _dct(rows: int, n: int, first: int) -> np.ndarray:
+    k = np.arange(first, first + rows, dtype=np.float64)[:, None]
+    j = np.arange(n, dtype=np.float64)[None, :]
+    return np.cos(math.pi / (2 * n) * k * (2 * j + 1)).astype(np.float32)
+
+
+PDQ_DCT = _dct(16, SAMPLES, 1) * np.float32(math.sqrt(2 / SAMPLES))
+# pHash's 8×32 DCT applied to the 2×2 means of the 64×64 samples, as one 8×64 matrix
+PHASH_DCT = (_dct(8, 32, 0) @ np.repeat(np.eye(32, dtype=np.float32), 2, axis=1) / 2).astype(
+    np.float32
+)
+# the dihedral variants of a 16×16 PDQ spectrum: (transpose, sign pattern), as pdqhash orders
+# them (identity, rot90, rot180, rot270, flip x, flip y, flip +1, flip -1)
+_I, _J = np.meshgrid(np.arange(16), np.arange(16), indexing="ij")
+_ODD_I, _ODD_J, _ODD_IJ = (_I & 1) == 1, (_J & 1) == 1, ((_I + _J) & 1) == 1
+_ONE = np.ones((16, 16), np.float32)
+DIHEDRAL = [
+    (False, _ONE),
+    (True, np.where(_ODD_I, 1, -1).astype(np.float32)),
+    (False, np.where(_ODD_IJ, -1, 1).astype(np.float32)),
+    (True, np.where(_ODD_J, 1, -1).astype(np.float32)),
+    (False, np.where(_ODD_I, 1, -1).astype(np.float32)),
+    (False, np.where(_ODD_J, 1, -1).astype(np.float32)),
+    (True, _ONE),
+    (True, np.where(_ODD_IJ, -1, 1).astype(np.float32)),
+]
+
+
+def samples(regions: Sequence[tuple[Image.Image, Box]]) -> np.ndarray:
+    """(K, 64, 64) float32 luma samples of each (``L`` picture, box)."""
+    out = np.empty((len(regions), SAMPLES, SAMPLES), np.float32)
+    for k, (grey, box) in enumerate(regions):
+        out[k] = np.asarray(grey.resize((SAMPLES, SAMPLES), Image.Resampling.BILINEAR, box=box))
+    return out
+
+
+def spectra(a: np.ndarray) -> np.ndarray:
+    """(K, 16, 16) PDQ DCT coefficients of (K, 64, 64) samples."""
+    return np.asarray(PDQ_DCT @ a @ PDQ_DCT.T)
+
+
+def bits(spectrum: np.ndarray) -> list[bytes]:
+    """Packed 256-bit hashes of (K, 16, 16) coefficients (pdqhash's bit order)."""
+    flat = spectrum.reshape(len(spectrum), -1)
+    med = np.median(flat, axis=1, keepdims=True)
+    return [r.tobytes() for r in np.packbits((flat > med)[:, ::-1], axis=1)]
+
+
+def quality(a: np.ndarray) -> list[int]:
+    """PDQ's quality (0..100) of (K, 64, 64) samples: significant gradients, summed."""
+    return [min(100, int(g) // 90) for g in _gradients(a).tolist()]
+
+
+def _gradients(a: np.ndarray) -> np.ndarray:
+    """PDQ's gradient sum: |trunc(100 (u - v) / 255)| over vertical and horizontal neighbours."""
+    k = np.float32(100 / 255)
+    dy = np.abs(((a[:, :-1, :] - a[:, 1:, :]) * k).astype(np.int16)).sum(axis=(1, 2))
+    dx = np.abs(((a[:, :, :-1] - a[:, :, 1:]) * k).astype(np.int16)).sum(axis=(1, 2))
+    return np.asarray(dy + dx)
+
+
+def dihedral(spectrum: np.ndarray) -> list[bytes]:
+    """The 8 rotations/mirrors' hashes of one (16, 16) spectrum, identity first."""
+    out = np.stack([(spectrum.T if t else spectrum) * s for t, s in DIHEDRAL])
+    return bits(out)
+
+
+def phashes(a: np.ndarray) -> list[int]:
+    """64-bit pHashes of (K, 64, 64) samples."""
+    low = (PHASH_DCT @ a @ PHASH_DCT.T).reshape(len(a), 64)
+    on = low > np.median(low, axis=1, keepdims=True)
+    return [int.from_bytes(r.tobytes(), "big") for r in np.packbits(on, axis=1)]
+
+
+def pdq_of(grey: Image.Image, boxes: list[Box]) -> tuple[list[bytes], list[int], list[int]]:
+    """PDQ hashes, qualities and pHashes of each box of ``grey``."""
+    a = samples([(grey, b) for b in boxes])
+    return bits(spectra(a)), quality(a), phashes(a)
