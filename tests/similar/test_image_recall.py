@@ -156,7 +156,7 @@ def test_signatures_of_an_older_version_are_computed_again(tmp_path: Path) -> No
     with archive.catalog.transaction():
         conn.execute("UPDATE sim_hashes SET version = 1")
         conn.execute("UPDATE sim_signatures SET version = 1")
-    assert [j.mime for j in pending(archive)] == ["image/png"]
+    assert [mime for _, _, mime in pending(archive)] == ["image/png"]
     archive.close()
     assert run("derive", archive=root).exit_code == 0
     rows = (
