@@ -226,10 +226,6 @@ Page = list[tuple[int, float]]
 SEMANTIC_K = 20  # nearest documents considered by meaning
 Found = tuple[Page, int, dict[str, dict[str, int]]]
 MATCHING = "SELECT rowid AS id FROM search_fts WHERE search_fts MATCH ?"
-RANKED = (
-    "SELECT rowid, bm25(search_fts, 4.0, 2.0, 1.5) FROM search_fts WHERE search_fts MATCH ?"
-    " ORDER BY rowid DESC LIMIT ?"
-)
 
 
 def _hidden_ids(conn: sqlite3.Connection, hidden: tuple[str, Sequence[Any]] | None) -> Ids:
@@ -394,28 +390,23 @@ FEW_LEFT_OUT = 5000  # fewer matches than this filtered out: leave them out insi
 
 
 def _ranked(conn: sqlite3.Connection, match: str, kept: Ids | None, every: Ids, want: int) -> Page:
-    """bm25 costs microseconds per match: rank the RANK_WINDOW most recently added matches
-    (of ``every``) that are in ``kept`` (None: all). When filters leave out few of them (a
-    viewer's hidden items), SQLite leaves them out and sorts; otherwise the window widens
-    until ``want`` are ranked."""
+    """bm25 costs about a microsecond per match: rank the RANK_WINDOW most recently added
+    matches (of ``every``) that are in ``kept`` (None: all), as :func:`_in_sql` does. When
+    filters leave out few matches (a viewer's hidden items), SQLite leaves those out; when
+    they leave out many (a contributor, a type), SQLite is given the newest kept ones, so that
+    bm25 runs only on what can be shown."""
     few = kept is None or len(every) - len(kept) <= FEW_LEFT_OUT  # kept ⊆ every
     if few:
         left_out = np.empty(0, np.int64) if kept is None else np.setdiff1d(every, kept, True)
-        not_in = " AND rowid NOT IN (SELECT value FROM json_each(?))" if len(left_out) else ""
-        args = [match, *([json.dumps(left_out.tolist())] if len(left_out) else [])]
-        sql = RANKED_SQL.format(not_in=not_in)
-        return [(int(r[0]), float(r[1])) for r in conn.execute(sql, [*args, RANK_WINDOW, want])]
-    matches, window = len(every), RANK_WINDOW
-    while True:
-        rows = conn.execute(RANKED, (match, window)).fetchall()
-        if kept is not None:
-            passing = np.isin(np.fromiter((r[0] for r in rows), np.int64, len(rows)), kept)
-            rows = [r for r, ok in zip(rows, passing, strict=True) if ok]
-        if len(rows) >= want or window >= matches:
-            break
-        window *= 4
-    rows.sort(key=lambda r: (r[1], r[0]))
-    return [(int(r[0]), float(r[1])) for r in rows]
+        listed = left_out
+        cond = " AND rowid NOT IN (SELECT value FROM json_each(?))" if len(left_out) else ""
+    else:
+        assert kept is not None
+        listed = np.sort(kept)[-RANK_WINDOW:]
+        cond = " AND +rowid IN (SELECT value FROM json_each(?))"  # +: a filter, not lookups
+    args = [match, *([json.dumps(listed.tolist())] if cond else [])]
+    sql = RANKED_SQL.format(not_in=cond)
+    return [(int(r[0]), float(r[1])) for r in conn.execute(sql, [*args, RANK_WINDOW, want])]
 
 
 def _fused(
