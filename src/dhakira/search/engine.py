@@ -57,7 +57,7 @@ TYPES = {
 }
 WORD = re.compile(r"[\w\u0600-\u06FF]+", re.UNICODE)
 SNIPPET_WORDS = 28
-RANK_WINDOW = 5000
+RANK_WINDOW = 2000
 COMMON = 20_000  # a query matching this many items or more ranks by form and recency, not bm25
 EXACT_FORM, OTHER_FORM = -2.0, -1.0  # the scores of a common query's hits (lower is better)
 
