@@ -148,7 +148,12 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=100_000)
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=20)
-    ap.add_argument("--workers", type=int, default=1, help="dhakira serve --workers")
+    ap.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="dhakira serve --workers (0: its default, one per core)",
+    )
     ap.add_argument("--keep", type=Path, help="Keep the synthetic archive here; reuse it if there.")
     args = ap.parse_args()
     work = workdir("web")

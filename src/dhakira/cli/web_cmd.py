@@ -49,10 +49,10 @@ def _loopback(host: str) -> bool:
 )
 @click.option(
     "--workers",
-    default=1,
-    show_default=True,
-    type=click.IntRange(1, 64),
-    help="Server processes sharing the port (searches are CPU-bound: one per core).",
+    default=0,
+    type=click.IntRange(0, 64),
+    help="Server processes sharing the port. Default (0): one per core, at most 8 — searches"
+    " are CPU-bound.",
 )
 @json_option
 @click.pass_context
@@ -83,8 +83,10 @@ def serve(
     with Archive(root) as a:
         users = len(accounts.users(a.catalog.conn))
     url = f"http://{host}:{port}/"
+    if workers == 0:
+        workers = min(8, len(os.sched_getaffinity(0)))
     if as_json:
-        emit_json({"url": url, "archive": str(root), "users": users})
+        emit_json({"url": url, "archive": str(root), "users": users, "workers": workers})
     else:
         click.echo(f"Serving {root} at {url}  (Ctrl+C stops)")
         if not users:
