@@ -90,7 +90,8 @@ def kept_hidden_sql(conn: sqlite3.Connection, viewer: Viewer) -> tuple[str, list
             "SELECT generation FROM temp.hidden_sets WHERE grantee = ?", (grantee,)
         ).fetchone()
     except sqlite3.OperationalError:  # first use on this connection
-        conn.executescript(_KEPT)
+        for statement in _KEPT.split(";")[:2]:  # not executescript: it would COMMIT
+            conn.execute(statement)
         row = None
     if row is None or row[0] != generation:
         conn.execute("DELETE FROM temp.hidden_sets WHERE grantee = ?", (grantee,))

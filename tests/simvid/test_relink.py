@@ -69,3 +69,40 @@ def test_links_revisited_when_thresholds_change(tmp_path: Path) -> None:
         kinds = Counter(t for (t,) in conn.execute("SELECT type FROM events"))
     assert kinds["link.withdrawn"] == 1 and kinds["similarity.relinked"] == 2
     assert kinds["link.confirmed"] == 1 and kinds["link.rejected"] == 1
+
+
+def test_relinking_keeps_a_link_whose_item_is_re_signed_first(tmp_path: Path) -> None:
+    """The item holding the newest hash rows is re-signed first when the settings change: its
+    new rows must get new ids (never the deleted ones), or the index skips them, the link is
+    withdrawn and the saved index forgets the item (found by review)."""
+    first, second = tmp_path / "w", tmp_path / "v"
+    first.mkdir()
+    second.mkdir()
+    photo(first / "w.png", 31)
+    photo(second / "v.png", 31, "rotate-2°")
+    root = tmp_path / "archive"
+    assert run("init", root).exit_code == 0
+    # w is item 1 but is signed after v (its metadata waits for the second add), so item 1
+    # holds the newest rows and is the first to be re-signed
+    assert run("add", "-c", "a", "--no-metadata", first, archive=root).exit_code == 0
+    assert run("add", "-c", "a", "--no-ocr", second, archive=root).exit_code == 0
+    with sqlite3.connect(root / "catalog.sqlite") as conn:
+        newest = conn.execute("SELECT item_id FROM sim_hashes ORDER BY rowid DESC").fetchone()
+    assert newest == (1,)
+    pair = frozenset(("w.png", "v.png"))
+    assert _links(root) == {pair: "auto"}
+    toml = root / "archive.toml"
+    toml.write_text(toml.read_text() + "\n[similar]\nimage_distance = 30\n")
+    out = json.loads(run("derive", "--json", archive=root).output)
+    assert out["signed"] == 2
+    assert _links(root) == {pair: "auto"}  # found again, not withdrawn
+    with sqlite3.connect(root / "catalog.sqlite") as conn:
+        kinds = Counter(t for (t,) in conn.execute("SELECT type FROM events"))
+    assert kinds["link.withdrawn"] == 0
+    # a third copy added later still finds both through the saved index
+    third = tmp_path / "u"
+    third.mkdir()
+    photo(third / "u.jpg", 31, quality=80)  # the original, recompressed
+    assert run("add", "-c", "a", "--no-ocr", third, archive=root).exit_code == 0
+    linked = {frozenset(p) for p in _links(root)}
+    assert frozenset(("u.jpg", "w.png")) in linked

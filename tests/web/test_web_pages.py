@@ -272,6 +272,8 @@ def test_admin_page_adds_users_and_changes_roles(make_client: Any) -> None:
     assert make_client().login("سلمى", "long enough pw").status_code == 401
     r = c.post("/admin", {"action": "disable", "name": "admin"})
     assert r.status_code == 400 and "your own account" in r.text  # no locking oneself out
+    r = c.post("/admin", {"action": "disable", "name": "ADMIN"})  # names ignore case
+    assert r.status_code == 400 and "your own account" in r.text
     assert c.post("/admin", {"action": "enable", "name": "سلمى"}).status_code == 200
     assert make_client().login("سلمى", "long enough pw").status_code == 303
 

@@ -366,4 +366,27 @@ MIGRATIONS: list[Migration] = [
         UPDATE sim_index_state SET generation = generation + 1 WHERE id = 1;
     END;
     """,
+    # 11 — sim_hashes row ids are never reused (AUTOINCREMENT): the index reads new rows by id,
+    # and an item re-signed after its rows were deleted must get ids above every earlier one
+    """
+    CREATE TABLE sim_hashes_v11 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        item_id INTEGER NOT NULL REFERENCES items(id),
+        algorithm TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        variant TEXT NOT NULL,
+        t REAL,
+        hash BLOB NOT NULL,
+        quality INTEGER NOT NULL,
+        phash INTEGER
+    );
+    INSERT INTO sim_hashes_v11(id, item_id, algorithm, version, variant, t, hash, quality, phash)
+        SELECT rowid, item_id, algorithm, version, variant, t, hash, quality, phash FROM sim_hashes;
+    DROP TABLE sim_hashes;
+    ALTER TABLE sim_hashes_v11 RENAME TO sim_hashes;
+    CREATE INDEX sim_hashes_item ON sim_hashes(item_id, algorithm, version);
+    CREATE TRIGGER sim_hashes_removed AFTER DELETE ON sim_hashes BEGIN
+        UPDATE sim_index_state SET generation = generation + 1 WHERE id = 1;
+    END;
+    """,
 ]

@@ -197,7 +197,8 @@ def admin(c: Ctx) -> Response:
         elif action == "password":
             accounts.set_password(c.conn, name, c.form.get("password", ""))
         elif action in ("disable", "enable"):
-            if action == "disable" and c.viewer is not None and name == c.viewer.name:
+            target = accounts.user(c.conn, name).user_id  # names match in any letter case
+            if action == "disable" and c.viewer is not None and target == c.viewer.user_id:
                 raise InputError("you cannot disable your own account")
             accounts.set_disabled(c.conn, name, action == "disable")
         else:
