@@ -102,3 +102,27 @@ def test_the_cli_says_about(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert r.stdout.startswith("about 4 items match")
     out = json.loads(run("search", "Douma", "--no-facets", "--json", archive=root).stdout)
     assert out["approximate"] is False and out["total"] == 4  # a page of 20 reads them all
+
+
+def test_paging_reaches_every_match_past_the_ranked_window(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A query with more matches than the BM25 window pages on through the older ones, newest
+    first, in every path; the pages together hold each match exactly once (found by review)."""
+    monkeypatch.setattr(engine, "RANK_WINDOW", 5)
+    corpus = Corpus(tmp_path / "b", seed=3, words=("douma report",))
+    corpus.add_items(12)
+    conn = corpus.conn
+    for path in ("memory", "sql", "bounded"):
+        seen: list[int] = []
+        for page in range(4):
+            if path == "memory":
+                found = engine.search(conn, "douma", limit=4, offset=4 * page)
+            elif path == "sql":
+                found = engine.search(conn, "douma has:text", limit=4, offset=4 * page)
+            else:
+                found = engine.search(conn, "douma", limit=4, offset=4 * page, facets=False)
+            seen += [h.item_id for h in found.hits]
+        assert found.total == 12, path
+        assert len(seen) == len(set(seen)) == 12, (path, seen)
+        assert seen[5:] == sorted(seen[5:], reverse=True), path  # older ones: newest first

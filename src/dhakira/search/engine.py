@@ -263,7 +263,19 @@ def _in_memory(
         window = kept[-_window(offset, limit) :]
         return _by_form(conn, q, match, window, offset, limit), len(kept), counted
     ranked = _ranked(conn, match, kept if len(kept) < len(ids) else None, ids, offset + limit)
-    return ranked[offset : offset + limit], len(kept), counted
+    return _then_older(ranked, kept, offset, limit), len(kept), counted
+
+
+def _then_older(ranked: Page, kept: Ids, offset: int, limit: int) -> Page:
+    """The page of a BM25-ranked query: its window (``ranked``, all of it when shorter than
+    the page's end) in score order, then the older matches of ``kept`` newest first — so that
+    paging reaches every match the total counts."""
+    page = ranked[offset : offset + limit]
+    if len(page) < limit and len(ranked) < offset + limit:
+        start = max(offset, len(ranked))
+        older = np.sort(kept)[::-1][start : start + limit - len(page)]
+        page += [(int(i), 0.0) for i in older]
+    return page
 
 
 RECENT = (
@@ -316,7 +328,7 @@ def _bounded(
     ids, kept = np.concatenate(read), np.concatenate(passed)
     if len(ids) < COMMON:
         ranked = _ranked(conn, match, kept if len(kept) < len(ids) else None, ids, offset + limit)
-        return (ranked[offset : offset + limit], len(kept), {}), False
+        return (_then_older(ranked, kept, offset, limit), len(kept), {}), False
     page = _by_form(conn, q, match, kept[-want:], offset, limit)
     if every:
         return (page, len(kept), {}), False
@@ -515,6 +527,12 @@ def _in_sql(
         page_args = [*args, limit, offset]
     if page is None:
         page = [(int(r[0]), float(r[1])) for r in conn.execute(page_sql, page_args)]
+        if match is not None and sort == "relevance" and len(page) < limit:
+            # past the ranked window: the older matches newest first, as _then_older does
+            start = offset + len(page)  # the window ends there (or the matches do)
+            older = f"SELECT search_fts.rowid, 0.0{newest} OFFSET ?"
+            rows = conn.execute(older, [match, *args, limit - len(page), start])
+            page += [(int(r[0]), float(r[1])) for r in rows]
     if facets:  # every matching id once: the total is its length, facets count it in memory
         ids = matching_ids(conn, f"SELECT i.id {every}{cond}", every_args)
         return page, len(ids), facet_index(conn).count(ids)
