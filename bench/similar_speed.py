@@ -169,7 +169,8 @@ def queries(n: int, folder: Path) -> None:
     lims, _, _ = flat.range_search(qcodes[:50], s.image_distance + 1)
     print(f"       (50 queries: {len(found)} hits by Dhakira; faiss ≤ 31 bits: {int(lims[-1])})")
     conn = sqlite3.connect(":memory:")
-    conn.executescript("CREATE TABLE sim_hashes(item_id, hash);" + str(MIGRATIONS[-1]))
+    state = next(str(m) for m in MIGRATIONS if "CREATE TABLE sim_index_state" in str(m))
+    conn.executescript("CREATE TABLE sim_hashes(item_id, hash);" + state)
     start, wall = cpu(), time.perf_counter()
     persist.save(folder, conn, index)
     saved = cpu() - start, time.perf_counter() - wall
