@@ -29,5 +29,12 @@ def test_format_doc_names_the_current_format_and_every_table() -> None:
         for line in script.splitlines()
         if "CREATE TABLE" in line
     ]
-    for table in tables:
+    renamed = {  # a migration's scratch copy, renamed to the real table's name
+        line.split("ALTER TABLE ")[1].split()[0]
+        for script in scripts
+        for line in script.splitlines()
+        if "ALTER TABLE" in line and "RENAME TO" in line
+    }
+    assert renamed == {"sim_hashes_v11"}
+    for table in set(tables) - renamed:
         assert f"`{table}`" in text, f"docs/format.md does not describe the table {table}"
