@@ -10,7 +10,7 @@ import numpy as np
 
 from dhakira.archive import Archive
 from dhakira.similar import ALGORITHM, VERSION
-from dhakira.similar.index import load
+from dhakira.similar.index import HashIndex, load
 from dhakira.similar.persist import open_index, paths, save, save_if_grown
 from dhakira.similar.signature import Hash
 
@@ -36,10 +36,10 @@ def _store(archive: Archive, items: range, rng: np.random.Generator) -> None:
             )
 
 
-def _same(a: object, b: object) -> None:
+def _same(a: HashIndex, b: HashIndex) -> None:
     for name in ("items", "times", "variants", "qualities", "phashes"):
-        np.testing.assert_array_equal(a.col(name), b.col(name))  # type: ignore[attr-defined]
-    assert a.frames == b.frames  # type: ignore[attr-defined]
+        np.testing.assert_array_equal(a.col(name), b.col(name))
+    assert a.frames == b.frames
 
 
 def test_saved_index_is_used_and_extended(archive: Archive) -> None:

@@ -92,6 +92,8 @@ def save(root: Path, conn: sqlite3.Connection, index: HashIndex) -> None:
     arrays["ph_rows"] = index.ph_rows[: len(index.ph)]
     tmp = npz.with_suffix(".npz.tmp")
     with tmp.open("wb") as f:
+        # numpy's stub types **kwds against its keyword allow_pickle (bool) as well: a
+        # dict of arrays can never satisfy mypy there, though numpy takes it
         np.savez(f, **arrays)  # type: ignore[arg-type]
         f.flush()
         os.fsync(f.fileno())
