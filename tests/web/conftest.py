@@ -5,6 +5,8 @@ transport."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import random
 import re
 import subprocess
 from collections.abc import Iterator
@@ -14,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 from tests.conftest import require_tool, run
 
 from dhakira import access, accounts
@@ -67,19 +69,52 @@ def build_world(base: Path) -> World:
         result = run("add", folder, "-c", contributor, "--collection", collection, "--no-ocr",
                      archive=root)  # fmt: skip
         assert result.exit_code == 0, result.output
+    shas = shas_by_name(root)
     with Archive(root) as a:
-        shas = {
+        for name, role in USERS.items():
+            accounts.add_user(a.catalog.conn, name, PASSWORD, role)
+        access.restrict(a, collection="sensitive", to=["role:investigator"])
+        access.restrict(a, item=shas["zebracorn.txt"], to=["user:alice"])
+    return World(root, shas)
+
+
+def shas_by_name(root: Path) -> dict[str, str]:
+    """Each contributed file's name → its item's SHA-256."""
+    with Archive(root) as a:
+        return {
             bytes(r[0]).decode(): r[1]
             for r in a.catalog.conn.execute(
                 "SELECT c.original_name, i.sha256 FROM contributions c"
                 " JOIN items i ON i.id = c.item_id"
             )
         }
-        for name, role in USERS.items():
-            accounts.add_user(a.catalog.conn, name, PASSWORD, role)
-        access.restrict(a, collection="sensitive", to=["role:investigator"])
-        access.restrict(a, item=shas["zebracorn.txt"], to=["user:alice"])
-    return World(root, shas)
+
+
+def busy_picture(rng: random.Random, background: tuple[int, int, int]) -> Image.Image:
+    """A 640×480 picture of 60 random rectangles: enough detail for perceptual hashes."""
+    img = Image.new("RGB", (640, 480), background)
+    draw = ImageDraw.Draw(img)
+    for _ in range(60):
+        x, y = rng.randrange(600), rng.randrange(440)
+        colour = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+        draw.rectangle((x, y, x + rng.randrange(20, 200), y + rng.randrange(20, 160)), colour)
+    return img
+
+
+@contextlib.contextmanager
+def signed_in(root: Path, *names: str) -> Iterator[list[Client]]:
+    """One client per user name, each signed in to its own app over ``root``."""
+    loop = asyncio.new_event_loop()
+    app = create_app(root, secure_cookies=False)
+    clients = [Client(app, loop, "http://testserver") for _ in names]
+    try:
+        for client, name in zip(clients, names, strict=True):
+            assert client.login(name).status_code == 303
+        yield clients
+    finally:
+        for client in clients:
+            client.close()
+        loop.close()
 
 
 @pytest.fixture(scope="session")

@@ -7,20 +7,10 @@ import zipfile
 from pathlib import Path
 
 from tests.conftest import run
+from tests.web.conftest import shas_by_name
 
 from dhakira import access, accounts
 from dhakira.archive import Archive
-
-
-def _shas(root: Path) -> dict[str, str]:
-    with Archive(root) as a:
-        return {
-            bytes(r[0]).decode(): r[1]
-            for r in a.catalog.conn.execute(
-                "SELECT c.original_name, i.sha256 FROM contributions c"
-                " JOIN items i ON i.id = c.item_id"
-            )
-        }
 
 
 def test_kept_hidden_set_follows_every_change(tmp_path: Path) -> None:
@@ -32,7 +22,7 @@ def test_kept_hidden_set_follows_every_change(tmp_path: Path) -> None:
     Archive.create(root).close()
     added = run("add", src, "-c", "C", "--collection", "field", "--no-ocr", archive=root)
     assert added.exit_code == 0, added.output
-    shas = _shas(root)
+    shas = shas_by_name(root)
     server = Archive(root)  # the web server's long-lived connection
     viewer = accounts.add_user(server.catalog.conn, "v", "a long password 1", "viewer")
 
@@ -69,7 +59,7 @@ def test_kept_hidden_set_follows_every_change(tmp_path: Path) -> None:
     assert added.exit_code == 0, added.output
     with Archive(root) as other:
         access.restrict(other, collection="closed", to=["role:admin"])
-    assert "inner.txt" in _shas(root)
+    assert "inner.txt" in shas_by_name(root)
     assert seen() == everything - {shas["three.txt"]}
     server.close()
 

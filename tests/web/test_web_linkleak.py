@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import itertools
 import random
 from pathlib import Path
 
-from PIL import Image, ImageDraw
+from PIL import Image
 from tests.conftest import run
-from tests.web.conftest import PASSWORD, Client
+from tests.web.conftest import PASSWORD, busy_picture, shas_by_name, signed_in
 
 from dhakira import access, accounts
 from dhakira.archive import Archive
-from dhakira.web.app import create_app
 
 
 def picture() -> Image.Image:
-    rng = random.Random(7)
-    img = Image.new("RGB", (640, 480), (30, 90, 140))
-    draw = ImageDraw.Draw(img)
-    for _ in range(60):
-        x, y = rng.randrange(600), rng.randrange(440)
-        colour = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
-        draw.rectangle((x, y, x + rng.randrange(20, 200), y + rng.randrange(20, 160)), colour)
-    return img
+    return busy_picture(random.Random(7), (30, 90, 140))
 
 
 def event_bodies(proof: str) -> list[str]:
@@ -45,15 +36,9 @@ def test_proof_and_events_leave_out_links_to_hidden_items(tmp_path: Path) -> Non
     root = tmp_path / "archive"
     Archive.create(root).close()
     assert run("add", folder, "-c", "Ahmad", "--no-ocr", archive=root).exit_code == 0
+    shas = shas_by_name(root)
     with Archive(root) as a:
         conn = a.catalog.conn
-        shas = {
-            bytes(r[0]).decode(): r[1]
-            for r in conn.execute(
-                "SELECT c.original_name, i.sha256 FROM contributions c"
-                " JOIN items i ON i.id = c.item_id"
-            )
-        }
         link_on = conn.execute(
             "SELECT item_sha256 FROM events WHERE type = 'link.created'"
         ).fetchone()[0]
@@ -61,12 +46,7 @@ def test_proof_and_events_leave_out_links_to_hidden_items(tmp_path: Path) -> Non
         access.restrict(a, item=other, to=["role:admin"])
         accounts.add_user(conn, "view", PASSWORD, "viewer")
         accounts.add_user(conn, "boss", PASSWORD, "admin")
-    loop = asyncio.new_event_loop()
-    app = create_app(root, secure_cookies=False)
-    viewer, admin = (Client(app, loop, "http://testserver") for _ in range(2))
-    try:
-        assert viewer.login("view").status_code == 303
-        assert admin.login("boss").status_code == 303
+    with signed_in(root, "view", "boss") as (viewer, admin):
         for client, sees in ((viewer, False), (admin, True)):
             page = client.get(f"/items/{link_on}").text
             proof = client.get(f"/items/{link_on}/proof").text
@@ -78,7 +58,3 @@ def test_proof_and_events_leave_out_links_to_hidden_items(tmp_path: Path) -> Non
         (tmp_path / "p.proof").write_text(viewer.get(f"/items/{link_on}/proof").text)
         r = run("verify-proof", tmp_path / "p.proof", "--key", (root / "keys" / "log.pub"))
         assert r.exit_code == 0, r.output
-    finally:
-        viewer.close()
-        admin.close()
-        loop.close()
