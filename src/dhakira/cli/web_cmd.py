@@ -202,18 +202,23 @@ def user_role(ctx: click.Context, name: str, role: str, as_json: bool) -> None:
         click.echo(f"{name} is now {role}")
 
 
+def _set_disabled(ctx: click.Context, name: str, disabled: bool, as_json: bool, said: str) -> None:
+    with open_archive(ctx) as archive:
+        accounts.set_disabled(archive.catalog.conn, name, disabled)
+    if as_json:
+        emit_json({"name": name, "disabled": disabled})
+    else:
+        click.echo(said)
+
+
 @user.command(name="disable")
 @click.argument("name")
 @json_option
 @click.pass_context
 def user_disable(ctx: click.Context, name: str, as_json: bool) -> None:
     """Disable NAME: no more sign-in; sessions end and API tokens stop working at once."""
-    with open_archive(ctx) as archive:
-        accounts.set_disabled(archive.catalog.conn, name, True)
-    if as_json:
-        emit_json({"name": name, "disabled": True})
-    else:
-        click.echo(f"{name} is disabled; `dhakira user enable {name}` lets them back in")
+    said = f"{name} is disabled; `dhakira user enable {name}` lets them back in"
+    _set_disabled(ctx, name, True, as_json, said)
 
 
 @user.command(name="enable")
@@ -222,12 +227,7 @@ def user_disable(ctx: click.Context, name: str, as_json: bool) -> None:
 @click.pass_context
 def user_enable(ctx: click.Context, name: str, as_json: bool) -> None:
     """Enable NAME again (they sign in with their old password)."""
-    with open_archive(ctx) as archive:
-        accounts.set_disabled(archive.catalog.conn, name, False)
-    if as_json:
-        emit_json({"name": name, "disabled": False})
-    else:
-        click.echo(f"{name} is enabled")
+    _set_disabled(ctx, name, False, as_json, f"{name} is enabled")
 
 
 @user.command(name="list")
