@@ -59,16 +59,10 @@ def hidden_items_sql(viewer: Viewer) -> tuple[str, list[Any]]:
     return HIDDEN_SQL, grantee + grantee
 
 
-def visible_sql(viewer: Viewer, column: str = "i.id") -> tuple[str, list[Any]]:
-    """A condition true for the items ``viewer`` may see (``column`` holds an item id)."""
-    sql, args = hidden_items_sql(viewer)
-    return f"{column} NOT IN ({sql})", args
-
-
 _KEPT = (
-    "CREATE TEMP TABLE IF NOT EXISTS hidden_sets (grantee TEXT PRIMARY KEY, generation INTEGER);"
+    "CREATE TEMP TABLE IF NOT EXISTS hidden_sets (grantee TEXT PRIMARY KEY, generation INTEGER)",
     "CREATE TEMP TABLE IF NOT EXISTS hidden_ids (grantee TEXT, id INTEGER,"
-    " PRIMARY KEY (grantee, id)) WITHOUT ROWID;"
+    " PRIMARY KEY (grantee, id)) WITHOUT ROWID",
 )
 
 
@@ -90,7 +84,7 @@ def kept_hidden_sql(conn: sqlite3.Connection, viewer: Viewer) -> tuple[str, list
             "SELECT generation FROM temp.hidden_sets WHERE grantee = ?", (grantee,)
         ).fetchone()
     except sqlite3.OperationalError:  # first use on this connection
-        for statement in _KEPT.split(";")[:2]:  # not executescript: it would COMMIT
+        for statement in _KEPT:  # one by one: executescript would COMMIT a caller's work
             conn.execute(statement)
         row = None
     if row is None or row[0] != generation:
