@@ -1,61 +1,107 @@
 """Exact Hamming range search by multi-index hashing (Norouzi et al.), in numpy.
 
-A code of ``16 × k`` bits is cut into ``k`` 16-bit chunks. Two codes within ``r`` bits agree
-within ``r // k`` bits on at least one chunk (pigeonhole), so the candidates for a query are the
-rows whose chunk ``j`` lies within ``r // k`` bits of the query's chunk ``j``, for some ``j``:
-one table per chunk sends a 16-bit value to its rows (counting sort: row ids grouped by value,
-with offsets). Every candidate is then checked on the whole code, so the answer is exactly a
-flat scan's. Cheap while ``r // k`` is small (PDQ at 31 bits: 272 buckets of ~150 rows each at
-10 million random hashes); ``cost`` estimates it so that a caller can scan instead.
+A code (rows of 64-bit words) is cut into ``k`` chunks of ``b`` bits each (a bit stream: a chunk
+may straddle two words; the last ``bits mod b`` bits belong to no chunk). Two codes within ``r``
+bits are within ``r`` bits on the chunks (the uncovered bits only add distance), so by
+pigeonhole some chunk lies within ``r // k`` bits, and more precisely: with ``r = s·k + a``,
+one of the first ``a + 1`` chunks lies within ``s`` bits or one of the others within ``s - 1``
+(otherwise the distance would be at least ``(a + 1)(s + 1) + (k - a - 1)s = r + 1``). The
+candidates for a query are the rows whose chunk values lie in those balls: one table per chunk
+sends a ``b``-bit value to its rows (counting sort: row ids grouped by value, with offsets).
+Every candidate is then checked on the whole code, so the answer is exactly a flat scan's.
 
-Rows added after the tables were built are scanned flat until the next ``rebuild``.
+The chunk width follows the number of rows (Norouzi: about log2 N bits, so a bucket holds a row
+or so): ``chunk_bits`` keeps 16 bits (tables of 64 K entries) for small archives and grows to
+21 bits at ~4 M rows (12 chunks of a 256-bit PDQ hash, 3 of a 64-bit pHash; tables of 2 M
+entries, a quarter of the row lists' memory or less). ``cost`` estimates a search so that a
+caller can scan instead. Rows added after the tables were built are scanned flat until the
+next ``rebuild``.
 """
 
 from __future__ import annotations
 
 from itertools import combinations
-from math import comb
+from math import comb, log2
 
 import numpy as np
 
-CHUNK_BITS = 16
-BUCKETS = 1 << CHUNK_BITS
-_MASKS: dict[int, np.ndarray] = {}
+MIN_CHUNK_BITS = 16
+MAX_CHUNK_BITS = 21
+_MASKS: dict[tuple[int, int], np.ndarray] = {}
+# Relative costs of a search, measured at 10 M rows (bench/similar_speed.py): a bucket looked
+# up, a candidate checked (random reads of its id and its code), a row of a flat scan
+BUCKET_COST = 0.05
+CANDIDATE_COST = 1.0
+FLAT_COST = 0.03
 
 
-def masks(s: int) -> np.ndarray:
-    """Every 16-bit value with at most ``s`` bits set (XOR masks for a sub-radius)."""
-    if s not in _MASKS:
+def chunk_bits(n: int) -> int:
+    """Chunk width for ``n`` rows: log2(n) - 2 bits, within 16..21."""
+    if n < 2:
+        return MIN_CHUNK_BITS
+    return max(MIN_CHUNK_BITS, min(MAX_CHUNK_BITS, round(log2(n)) - 2))
+
+
+def masks(s: int, b: int = 16) -> np.ndarray:
+    """Every ``b``-bit value with at most ``s`` bits set (XOR masks for a sub-radius)."""
+    if (s, b) not in _MASKS:
         out = [0]
         for k in range(1, s + 1):
-            out += [sum(1 << b for b in bits) for bits in combinations(range(CHUNK_BITS), k)]
-        _MASKS[s] = np.array(out, np.uint16)
-    return _MASKS[s]
+            out += [sum(1 << i for i in bits) for bits in combinations(range(b), k)]
+        _MASKS[s, b] = np.array(out, np.uint32)
+    return _MASKS[s, b]
 
 
-def ball(s: int) -> int:
-    return sum(comb(CHUNK_BITS, k) for k in range(s + 1))
+def ball(s: int, b: int = 16) -> int:
+    return sum(comb(b, k) for k in range(s + 1))
+
+
+def radii(k: int, radius: int) -> list[int]:
+    """Sub-radius of each of ``k`` chunks (-1: that chunk need not be read)."""
+    s, a = divmod(radius, k)
+    return [s] * (a + 1) + [s - 1] * (k - a - 1)
+
+
+def chunk_values(codes: np.ndarray, b: int, k: int) -> np.ndarray:
+    """The ``k`` chunks of ``b`` bits of each code: (k, rows) uint32."""
+    codes = codes.reshape(-1, codes.shape[-1])
+    mask = np.uint64((1 << b) - 1)
+    out = np.empty((k, len(codes)), np.uint32)
+    for c in range(k):
+        word, shift = divmod(c * b, 64)
+        v = codes[:, word] >> np.uint64(shift)
+        if shift + b > 64:
+            v = v | (codes[:, word + 1] << np.uint64(64 - shift))
+        out[c] = v & mask
+    return out
 
 
 class MultiIndex:
-    """Exact range search over fixed-width codes (rows of ``uint16`` chunks)."""
+    """Exact range search over fixed-width codes (rows of ``uint64`` words)."""
 
-    def __init__(self, chunks: int) -> None:
-        self.k = chunks
-        self.codes = np.zeros((0, chunks), np.uint16)
+    def __init__(self, words: int) -> None:
+        self.words = words
+        self.codes = np.zeros((0, words), np.uint64)
         self.n = 0  # rows in use (codes may have spare capacity)
         self.built = 0  # rows covered by the tables
-        self.order = np.zeros((chunks, 0), np.uint32)
-        self.offsets = np.zeros((chunks, BUCKETS + 1), np.int64)
+        self.b = MIN_CHUNK_BITS
+        self.order = np.zeros((0, 0), np.uint32)  # (k, built): row ids grouped by chunk value
+        # (k, 2**b + 1): where each value's rows start in order
+        self.offsets = np.zeros((0, (1 << self.b) + 1), np.uint32)
+
+    @property
+    def k(self) -> int:
+        """Chunks in the tables (none before the first rebuild)."""
+        return len(self.order)
 
     def __len__(self) -> int:
         return self.n
 
     def add(self, codes: np.ndarray) -> None:
-        codes = np.ascontiguousarray(codes, np.uint16).reshape(-1, self.k)
+        codes = np.ascontiguousarray(codes).view(np.uint64).reshape(-1, self.words)
         need = self.n + len(codes)
         if need > len(self.codes):
-            grown = np.zeros((max(need, 2 * len(self.codes), 1024), self.k), np.uint16)
+            grown = np.zeros((max(need, 2 * len(self.codes), 1024), self.words), np.uint64)
             grown[: self.n] = self.codes[: self.n]
             self.codes = grown
         self.codes[self.n : need] = codes
@@ -68,60 +114,81 @@ class MultiIndex:
             self.rebuild()
 
     def rebuild(self) -> None:
-        live = self.codes[: self.n]
-        self.order = np.empty((self.k, self.n), np.uint32)
-        self.offsets = np.empty((self.k, BUCKETS + 1), np.int64)
-        for j in range(self.k):
-            col = np.ascontiguousarray(live[:, j])
-            self.order[j] = np.argsort(col, kind="stable")  # radix sort for 16-bit keys
+        n = self.n
+        self.b = b = chunk_bits(n)
+        k = 64 * self.words // b
+        keys = chunk_values(self.codes[:n], b, k)
+        self.order = np.empty((k, n), np.uint32)
+        self.offsets = np.empty((k, (1 << b) + 1), np.uint32)
+        rows = np.arange(n, dtype=np.uint64)
+        for j in range(k):
+            # rows grouped by value, ascending within a value: one sort of (value, row) pairs
+            pairs = np.sort((keys[j].astype(np.uint64) << np.uint64(32)) | rows)
+            self.order[j] = pairs.astype(np.uint32)  # the low 32 bits: the row
             self.offsets[j, 0] = 0
-            np.cumsum(np.bincount(col, minlength=BUCKETS), out=self.offsets[j, 1:])
-        self.built = self.n
+            np.cumsum(np.bincount(keys[j], minlength=1 << b), out=self.offsets[j, 1:])
+        self.built = n
+
+    def buckets(self, radius: int) -> int:
+        """Buckets a query at this radius reads."""
+        if not self.k:
+            return 0
+        return sum(ball(s, self.b) for s in radii(self.k, radius) if s >= 0)
 
     def cost(self, radius: int) -> float:
-        """Rows a query at this radius is expected to check (uniform codes), relative to a
-        flat scan of every row (1.0)."""
+        """Expected cost of a query at this radius (uniform codes), relative to a flat scan of
+        every row (1.0)."""
         if not self.n:
             return 0.0
-        s = radius // self.k
-        return min(1.0, self.k * ball(s) / BUCKETS + (self.n - self.built) / self.n)
+        buckets = self.buckets(radius)
+        rows = buckets * self.built / (1 << self.b)
+        mih = BUCKET_COST * buckets + CANDIDATE_COST * rows
+        return min(1.0, mih / (FLAT_COST * self.n) + (self.n - self.built) / self.n)
 
     def candidates(self, query: np.ndarray, radius: int) -> np.ndarray:
         """Row ids that may lie within ``radius`` (a superset, possibly with repeats)."""
-        s = radius // self.k
-        m = masks(s)
-        q = np.asarray(query, np.uint16).reshape(self.k)
-        values = (q[:, None] ^ m[None, :]).astype(np.int64)  # (k, masks)
-        rows = np.arange(self.k)[:, None]
-        starts = self.offsets[rows, values].ravel()
-        ends = self.offsets[rows, values + 1].ravel()
-        lengths = ends - starts
+        tail = np.arange(self.built, self.n, dtype=np.int64)
+        if not self.built:
+            return tail
+        q = chunk_values(np.asarray(query, np.uint64).reshape(1, self.words), self.b, self.k)[:, 0]
+        chunks, values = [], []
+        for j, s in enumerate(radii(self.k, radius)):
+            if s >= 0:
+                m = masks(s, self.b)
+                values.append(q[j] ^ m)
+                chunks.append(np.full(len(m), j, np.int64))
+        chunk = np.concatenate(chunks)
+        value = np.concatenate(values).astype(np.int64)
+        starts = self.offsets[chunk, value].astype(np.int64)
+        lengths = self.offsets[chunk, value + 1] - starts
+        filled = lengths > 0
+        lengths = lengths[filled]
         total = int(lengths.sum())
-        parts = [np.arange(self.built, self.n, dtype=np.int64)]
-        if total:
-            # positions start..end of every bucket, in one gather over the flattened tables
-            base = (np.repeat(rows.ravel(), len(m)) * self.built + starts)[lengths > 0]
-            lengths = lengths[lengths > 0]
-            step = np.ones(total, np.int64)
-            ends_at = np.cumsum(lengths)
-            step[0] = base[0]
-            step[ends_at[:-1]] = base[1:] - (base[:-1] + lengths[:-1] - 1)
-            positions = np.cumsum(step)
-            parts.append(self.order.ravel()[positions].astype(np.int64))
-        return np.concatenate(parts)
+        if not total:
+            return tail
+        # positions start..end of every bucket, in one gather over the flattened tables
+        base = chunk[filled] * self.built + starts[filled]
+        step = np.ones(total, np.int64)
+        ends_at = np.cumsum(lengths)
+        step[0] = base[0]
+        step[ends_at[:-1]] = base[1:] - (base[:-1] + lengths[:-1] - 1)
+        positions = np.cumsum(step)
+        found = self.order.ravel()[positions].astype(np.int64)
+        return np.concatenate([tail, found]) if len(tail) else found
 
 
 def distances(codes: np.ndarray, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
-    """Hamming distances between ``query`` and ``codes[rows]`` (codes as uint16 chunks)."""
+    """Hamming distances between ``query`` and ``codes[rows]`` (codes as uint64 words)."""
     if not len(rows):
         return np.zeros(0, np.int64)
-    x = codes[rows] ^ np.asarray(query, np.uint16)[None, :]
+    x = codes[rows] ^ np.asarray(query, np.uint64)[None, :]
     out: np.ndarray = np.bitwise_count(x).sum(axis=1, dtype=np.int64)
     return out
 
 
 def search(index: MultiIndex, query: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray]:
     """Row ids within ``radius`` of ``query`` (sorted, each once) and their distances."""
+    query = np.ascontiguousarray(query).view(np.uint64)
     rows = index.candidates(query, radius)
     d = distances(index.codes, rows, query)
     keep = d <= radius
