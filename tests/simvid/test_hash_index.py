@@ -115,7 +115,12 @@ def test_multi_index_widens_its_chunks_with_the_rows() -> None:
             assert rows.tolist() == want_rows and d.tolist() == want_d
 
 
-def test_hash_index_search_is_exact_whichever_path() -> None:
+@pytest.mark.parametrize("path", ["tables", "scan"])
+def test_hash_index_search_is_exact_whichever_path(
+    path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the scan costs nothing (always taken) or a lot (the tables always taken)
+    monkeypatch.setattr(mih, "FLAT_COST", 1e9 if path == "tables" else 1e-9)
     rng = np.random.default_rng(3)
     codes = _codes(rng, 25_000, clustered=True)
     index = HashIndex()
@@ -123,10 +128,18 @@ def test_hash_index_search_is_exact_whichever_path() -> None:
                   [100] * len(codes), [-1] * len(codes))  # fmt: skip
     index.rebuild_tables()
     q = codes[5]
-    for r in (31, 48, 80):  # the multi-index at 31 bits, the flat scan above
+    for r in (31, 48, 80):
         hits = index.search([Hash("full", q.tobytes(), 100)], r)
         rows, dists = _brute(codes, q, r)
         assert sorted((h.item_id, h.distance) for h in hits) == list(zip(rows, dists, strict=True))
+    assert (index._flat is None) == (path == "tables")
+
+
+def test_scan_or_tables_by_cost() -> None:
+    m = MultiIndex(4)
+    m.add(np.random.default_rng(4).integers(0, 256, (200_000, 32), dtype=np.uint8))
+    m.rebuild()
+    assert m.cost(31) < 0.5 and m.cost(48) == 1.0  # at 48 bits, a scan of 200 000 rows is cheaper
 
 
 def _flip(rng: np.random.Generator, bits: bytes, n: int) -> bytes:

@@ -24,7 +24,7 @@ import faiss
 import numpy as np
 
 from dhakira.similar import ALGORITHM, VERSION
-from dhakira.similar.mih import MultiIndex
+from dhakira.similar.mih import MultiIndex, distances
 from dhakira.similar.mih import search as mih_search
 from dhakira.similar.settings import Settings
 from dhakira.similar.signature import HASH_BYTES, Hash
@@ -163,8 +163,7 @@ class HashIndex:
         key = np.array([_signed(q.phash)], np.int64)
         found, _ = mih_search(self.ph, key, phash_radius)
         rows = self.ph_rows[found]
-        bits = np.frombuffer(q.bits, np.uint64)
-        d = np.bitwise_count(self.pdq.codes[rows] ^ bits).sum(axis=1, dtype=np.int64)
+        d = distances(self.pdq.codes, rows, np.frombuffer(q.bits, np.uint64))
         keep = d <= radius
         return rows[keep], d[keep]
 
