@@ -68,15 +68,20 @@ def radii(k: int, radius: int) -> list[int]:
 def chunk_values(codes: np.ndarray, b: int, k: int) -> np.ndarray:
     """The ``k`` chunks of ``b`` bits of each code: (k, rows) uint32."""
     codes = codes.reshape(-1, codes.shape[-1])
-    mask = np.uint64((1 << b) - 1)
-    out = np.empty((k, len(codes)), np.uint32)
-    for c in range(k):
-        word, shift = divmod(c * b, 64)
-        v = codes[:, word] >> np.uint64(shift)
-        if shift + b > 64:
-            v = v | (codes[:, word + 1] << np.uint64(64 - shift))
-        out[c] = v & mask
-    return out
+    return (
+        np.stack([_chunk(codes, b, c) for c in range(k)])
+        if k
+        else np.zeros((0, len(codes)), np.uint32)
+    )
+
+
+def _chunk(codes: np.ndarray, b: int, c: int) -> np.ndarray:
+    """Chunk ``c`` (bits ``c·b`` to ``c·b + b - 1`` of the stream) of each code, as uint32."""
+    word, shift = divmod(c * b, 64)
+    v = codes[:, word] >> np.uint64(shift)
+    if shift + b > 64:
+        v = v | (codes[:, word + 1] << np.uint64(64 - shift))
+    return (v & np.uint64((1 << b) - 1)).astype(np.uint32)
 
 
 class MultiIndex:
@@ -120,16 +125,16 @@ class MultiIndex:
         n = self.n
         self.b = b = chunk_bits(n)
         k = 64 * self.words // b
-        keys = chunk_values(self.codes[:n], b, k)
         self.order = np.empty((k, n), np.uint32)
         self.offsets = np.empty((k, (1 << b) + 1), np.uint32)
         rows = np.arange(n, dtype=np.uint64)
-        for j in range(k):
+        for j in range(k):  # one chunk at a time: no (k, n) temporary
+            keys = _chunk(self.codes[:n], b, j)
             # rows grouped by value, ascending within a value: one sort of (value, row) pairs
-            pairs = np.sort((keys[j].astype(np.uint64) << np.uint64(32)) | rows)
+            pairs = np.sort((keys.astype(np.uint64) << np.uint64(32)) | rows)
             self.order[j] = pairs.astype(np.uint32)  # the low 32 bits: the row
             self.offsets[j, 0] = 0
-            np.cumsum(np.bincount(keys[j], minlength=1 << b), out=self.offsets[j, 1:])
+            np.cumsum(np.bincount(keys, minlength=1 << b), out=self.offsets[j, 1:])
         self.built = n
 
     def buckets(self, radius: int) -> int:
