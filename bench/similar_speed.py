@@ -187,6 +187,15 @@ def queries(n: int, folder: Path) -> None:
     found = index.search_for(qs[:50], s)
     lims, _, _ = flat.range_search(qcodes[:50], s.image_distance + 1)
     print(f"       (50 queries: {len(found)} hits by Dhakira; faiss ≤ 31 bits: {int(lims[-1])})")
+    ours = {(h.query, h.item_id, h.distance) for h in index.search_for(frames, s)}
+    lims, dist, ids = flat.range_search(qcodes, s.frame_distance + 1)
+    theirs = {
+        (i, int(ids[j]), int(dist[j])) for i in range(200) for j in range(lims[i], lims[i + 1])
+    }
+    print(
+        f"       (200 frame queries at {s.frame_distance} bits: {len(ours)} hits,"
+        f" the same as faiss flat: {ours == theirs})"
+    )
     conn = sqlite3.connect(":memory:")
     state = next(str(m) for m in MIGRATIONS if "CREATE TABLE sim_index_state" in str(m))
     conn.executescript("CREATE TABLE sim_hashes(item_id, hash);" + state)
@@ -200,8 +209,8 @@ def queries(n: int, folder: Path) -> None:
         f"       index file ({size:,.0f} MB): saved in {saved[0]:.1f} CPU-s ({saved[1]:.1f} s),"
         f" read and checked in {cpu() - start:.1f} CPU-s ({time.perf_counter() - wall:.1f} s)"
     )
-    arrays = [*index.cols.values(), index.ph_rows]
-    arrays += [a for m in (index.pdq, index.ph) for a in (m.codes, m.order, m.offsets)]
+    arrays = [*(index.col(c) for c in index.cols), index.ph_rows[: len(index.ph)]]
+    arrays += [a for m in (index.pdq, index.ph) for a in (m.codes[: m.n], m.order, m.offsets)]
     held = sum(a.nbytes for a in arrays) + (32 * len(index) if index._flat is not None else 0)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
     print(

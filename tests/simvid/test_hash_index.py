@@ -148,7 +148,12 @@ def _flip(rng: np.random.Generator, bits: bytes, n: int) -> bytes:
     return np.packbits(v).tobytes()
 
 
-def test_query_radii_make_the_same_decisions_as_a_wide_scan() -> None:
+@pytest.mark.parametrize("path", ["cost", "tables"])
+def test_query_radii_make_the_same_decisions_as_a_wide_scan(
+    path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if path == "tables":  # every narrow search through the tables, whatever they cost
+        monkeypatch.setattr(mih, "FLAT_COST", 1e9)
     rng = np.random.default_rng(11)
     s = Settings()
     index = HashIndex()
