@@ -154,10 +154,11 @@ class MultiIndex:
         return min(1.0, mih / (FLAT_COST * self.n))
 
     def candidates(self, query: np.ndarray, radius: int) -> np.ndarray:
-        """Row ids that may lie within ``radius`` (a superset, possibly with repeats)."""
-        tail = np.arange(self.built, self.n, dtype=np.int64)
+        """Row ids among those the tables cover that may lie within ``radius`` (a superset,
+        possibly with repeats); the rows after ``built`` are not among them."""
+        none = np.zeros(0, np.int64)
         if not self.built:
-            return tail
+            return none
         q = chunk_values(np.asarray(query, np.uint64).reshape(1, self.words), self.b, self.k)[:, 0]
         chunks, values = [], []
         for j, s in enumerate(radii(self.k, radius)):
@@ -174,7 +175,7 @@ class MultiIndex:
         lengths = lengths[filled]
         total = int(lengths.sum())
         if not total:
-            return tail
+            return none
         # positions start..end of every bucket, in one gather over the flattened tables
         base = chunk[filled] * self.built + starts[filled]
         step = np.ones(total, np.int64)
@@ -182,15 +183,16 @@ class MultiIndex:
         step[0] = base[0]
         step[ends_at[:-1]] = base[1:] - (base[:-1] + lengths[:-1] - 1)
         positions = np.cumsum(step)
-        found = np.take(self.order.ravel(), positions).astype(np.int64)
-        return np.concatenate([tail, found]) if len(tail) else found
+        return np.take(self.order.ravel(), positions).astype(np.int64)
 
 
-def distances(codes: np.ndarray, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
-    """Hamming distances between ``query`` and ``codes[rows]`` (codes as uint64 words)."""
+def distances(codes: np.ndarray, rows: np.ndarray | None, query: np.ndarray) -> np.ndarray:
+    """Hamming distances between ``query`` and ``codes[rows]`` (codes as uint64 words; every
+    row of ``codes`` when ``rows`` is None)."""
     q = np.asarray(query, np.uint64).reshape(-1)
-    x = np.take(codes, rows, axis=0)  # one random read of each row (fancy indexing: 3× slower)
-    out = np.zeros(len(rows), np.int16)
+    # one random read of each row (np.take: fancy indexing is 3× slower)
+    x = codes if rows is None else np.take(codes, rows, axis=0)
+    out = np.zeros(len(x), np.int16)
     for j in range(len(q)):  # word by word: numpy's loops over 4-wide rows are slow
         out += np.bitwise_count(x[:, j] ^ q[j])
     return out
@@ -203,4 +205,10 @@ def search(index: MultiIndex, query: np.ndarray, radius: int) -> tuple[np.ndarra
     d = distances(index.codes, rows, query)
     keep = d <= radius
     rows, first = np.unique(rows[keep], return_index=True)  # a row found by several chunks
-    return rows, d[keep][first]
+    d = d[keep][first]
+    if index.n > index.built:  # the rows added since the tables were built: scanned
+        tail = distances(index.codes[index.built : index.n], None, query)
+        near = np.flatnonzero(tail <= radius)
+        rows = np.concatenate([rows, near + index.built])
+        d = np.concatenate([d, tail[near]])
+    return rows, d
