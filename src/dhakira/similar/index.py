@@ -3,9 +3,10 @@
 Two multi-index tables (``similar/mih.py``) answer the searches: PDQ within ``image_distance``
 (31 of 256 bits) or ``frame_distance`` (48), and pHash within ``phash_distance`` (10 of 64
 bits), whose rows are then checked on PDQ for the loose band. Their chunks widen with the rows
-(16 bits for small archives, 21 from ~4 M rows: at 10 M, 12 PDQ chunks with sub-radii 2 or 1
-at 31 bits, 4 or 3 at 48). Where the tables would read more than a scan (48 bits on a small
-archive), a faiss ``IndexBinaryFlat`` scans instead, built on first use. Either way the answer
+(16 bits for small archives, 21 from ~6 M rows: at 10 M, 12 PDQ chunks with sub-radii 2 or 1
+at 31 bits, 4 or 3 at 48). Where the tables would cost more than a scan (below ~80 000
+rows; at 48 bits, below ~300 000), a faiss ``IndexBinaryFlat`` scans instead, built on first
+use. Either way the answer
 is exactly a flat scan's.
 
 Beside the codes, numpy arrays say whose each hash is: item id, frame time (NaN for images),

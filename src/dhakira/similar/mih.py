@@ -11,11 +11,11 @@ sends a ``b``-bit value to its rows (counting sort: row ids grouped by value, wi
 Every candidate is then checked on the whole code, so the answer is exactly a flat scan's.
 
 The chunk width follows the number of rows (Norouzi: about log2 N bits, so a bucket holds a row
-or so): ``chunk_bits`` keeps 16 bits (tables of 64 K entries) for small archives and grows to
-21 bits at ~4 M rows (12 chunks of a 256-bit PDQ hash, 3 of a 64-bit pHash; tables of 2 M
-entries, a quarter of the row lists' memory or less). ``cost`` estimates a search so that a
-caller can scan instead. Rows added after the tables were built are scanned flat until the
-next ``rebuild``.
+or so): ``chunk_bits`` keeps 16 bits (tables of 64 K entries) below ~370 000 rows and grows to
+21 bits from ~6 M rows (12 chunks of a 256-bit PDQ hash, 3 of a 64-bit pHash; tables of 2 M
+entries: at most a third of the row lists' memory, a fifth at 10 M rows). ``cost`` estimates
+a search so that a caller can scan instead. Rows added after the tables were built are scanned
+flat until the next ``rebuild``.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ _MASKS: dict[tuple[int, int], np.ndarray] = {}
 # Costs of a search in the same unit (~20 ns here): a bucket looked up, a candidate checked
 # (random reads of its id and its code), a row scanned flat by faiss (1.3-3.5 ns: it fits a
 # cache below ~1 M rows), the numpy calls of one search (~0.1 ms). Measured on random codes
-# from 20 000 to 10 M rows at radii 31, 48 and 64: the scan wins at 48 bits below ~1 M rows.
+# from 20 000 to 10 M rows at radii 31, 48 and 64 (bench/similar_speed.py at 10 M): at 48
+# bits the scan is taken below ~300 000 rows, where the two are within 0.1 ms of each other.
 BUCKET_COST = 1.0
 CANDIDATE_COST = 1.0
 FLAT_COST = 0.07
@@ -149,7 +150,8 @@ class MultiIndex:
         if not self.n:
             return 0.0
         buckets = self.buckets(radius)
-        rows = buckets * self.built / (1 << self.b) + (self.n - self.built)  # + the tail
+        # + the tail, counted as candidates (pessimistic: it is scanned as one slice)
+        rows = buckets * self.built / (1 << self.b) + (self.n - self.built)
         mih = QUERY_COST + BUCKET_COST * buckets + CANDIDATE_COST * rows
         return min(1.0, mih / (FLAT_COST * self.n))
 
