@@ -77,6 +77,12 @@ def test_stale_index_is_rebuilt(archive: Archive) -> None:
     with archive.catalog.transaction():  # another catalog's file (or this one restored)
         conn.execute("UPDATE sim_index_state SET token = 'other'")
     assert open_index(archive.root, conn)[1].startswith("rebuilt: stale: written for another")
+    save(archive.root, conn, load(conn))
+    _, meta = paths(archive.root)
+    d = json.loads(meta.read_text())
+    d["format"] = 1  # tables of an older layout (16-bit chunks)
+    meta.write_text(json.dumps(d))
+    assert open_index(archive.root, conn)[1].startswith("rebuilt: stale: written for another")
 
 
 def test_damaged_index_is_rebuilt(archive: Archive) -> None:

@@ -1,10 +1,13 @@
 """Every stored hash, for exact Hamming range search.
 
-Two multi-index tables (``similar/mih.py``) answer the narrow searches: PDQ within
-``image_distance`` (31 of 256 bits: 16 chunks, sub-radius 1) and pHash within
-``phash_distance`` (10 of 64 bits: 4 chunks, sub-radius 2), whose rows are then checked on PDQ
-for the loose band. Wider PDQ radii (video frames at 48 bits) go to a faiss
-``IndexBinaryFlat`` scan, built on first use. Both give exactly what a flat scan gives.
+Two multi-index tables (``similar/mih.py``) answer the searches: PDQ within ``image_distance``
+(31 of 256 bits) or ``frame_distance`` (48), and pHash within ``phash_distance`` (10 of 64
+bits), whose rows are then checked on PDQ for the loose band. Their chunks widen with the rows
+(16 bits for small archives, 21 from ~6 M rows: at 10 M, 12 PDQ chunks with sub-radii 2 or 1
+at 31 bits, 4 or 3 at 48). Where the tables would cost more than a scan (below ~80 000
+rows; at 48 bits, below ~300 000), a faiss ``IndexBinaryFlat`` scans instead, built on first
+use. Either way the answer
+is exactly a flat scan's.
 
 Beside the codes, numpy arrays say whose each hash is: item id, frame time (NaN for images),
 variant code, quality and pHash. The index is persisted (``similar/persist.py``) and rebuilt
@@ -22,7 +25,7 @@ import faiss
 import numpy as np
 
 from dhakira.similar import ALGORITHM, VERSION
-from dhakira.similar.mih import MultiIndex
+from dhakira.similar.mih import MultiIndex, distances
 from dhakira.similar.mih import search as mih_search
 from dhakira.similar.settings import Settings
 from dhakira.similar.signature import HASH_BYTES, Hash
@@ -46,9 +49,7 @@ VARIANTS = (
 )
 FRAME = VARIANTS.index("frame")
 NO_PHASH = -1
-PDQ_CHUNKS = HASH_BYTES // 2  # 16-bit chunks of a 256-bit PDQ hash
-PHASH_CHUNKS = 4  # of a 64-bit pHash
-MIH_SHARE = 0.015  # MIH when it checks fewer rows than this share of a flat scan (measured)
+PDQ_WORDS = HASH_BYTES // 8  # 64-bit words of a 256-bit PDQ hash
 COLUMNS = ("items", "times", "variants", "qualities", "phashes")
 DTYPES = {"items": np.int64, "times": np.float64, "variants": np.int8, "qualities": np.int16}
 
@@ -74,8 +75,8 @@ def _grow(a: np.ndarray, n: int) -> np.ndarray:
 
 class HashIndex:
     def __init__(self) -> None:
-        self.pdq = MultiIndex(PDQ_CHUNKS)
-        self.ph = MultiIndex(PHASH_CHUNKS)  # only the rows that have a pHash
+        self.pdq = MultiIndex(PDQ_WORDS)
+        self.ph = MultiIndex(1)  # only the rows that have a pHash
         self.ph_rows = np.zeros(0, np.int64)  # row of each pHash entry (first len(self.ph))
         self.cols: dict[str, np.ndarray] = {
             c: np.zeros(0, DTYPES.get(c, np.int64)) for c in COLUMNS
@@ -119,7 +120,7 @@ class HashIndex:
         for name, values in zip(COLUMNS, (items, times, variants, qualities, phashes), strict=True):
             self.cols[name] = _grow(self.cols[name], end)
             self.cols[name][start:end] = values
-        self.pdq.add(bits.view(np.uint16))
+        self.pdq.add(bits)
         if self._flat is not None:
             self._flat.add(bits)
         ph = self.cols["phashes"][start:end]
@@ -128,7 +129,7 @@ class HashIndex:
             k = len(self.ph)
             self.ph_rows = _grow(self.ph_rows, k + len(has))
             self.ph_rows[k : k + len(has)] = has + start
-            self.ph.add(ph[has].astype(np.int64).view(np.uint16).reshape(-1, PHASH_CHUNKS))
+            self.ph.add(ph[has].astype(np.int64))
         v = self.cols["variants"][start:end]
         frame_items, counts = np.unique(
             self.cols["items"][start:end][v == FRAME], return_counts=True
@@ -146,8 +147,8 @@ class HashIndex:
     # -- search -------------------------------------------------------------------------------
     def _pdq_rows(self, queries: np.ndarray, radius: int) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per query (uint8 rows of 32): the row ids within ``radius`` and their distances."""
-        if self.pdq.cost(radius) <= MIH_SHARE:
-            return [mih_search(self.pdq, q.view(np.uint16), radius) for q in queries]
+        if self.pdq.cost(radius) < 1.0:
+            return [mih_search(self.pdq, q, radius) for q in queries]
         if self._flat is None:
             self._flat = faiss.IndexBinaryFlat(HASH_BYTES * 8)
             self._flat.add(np.ascontiguousarray(self.pdq.codes[: len(self)]).view(np.uint8))
@@ -160,11 +161,10 @@ class HashIndex:
     def _phash_rows(self, q: Hash, phash_radius: int, radius: int) -> tuple[np.ndarray, np.ndarray]:
         """Rows whose pHash is within ``phash_radius`` of q's and PDQ within ``radius``."""
         assert q.phash is not None
-        key = np.array([_signed(q.phash)], np.int64).view(np.uint16)
+        key = np.array([_signed(q.phash)], np.int64)
         found, _ = mih_search(self.ph, key, phash_radius)
         rows = self.ph_rows[found]
-        bits = np.frombuffer(q.bits, np.uint16)
-        d = np.bitwise_count(self.pdq.codes[rows] ^ bits).sum(axis=1, dtype=np.int64)
+        d = distances(self.pdq.codes, rows, np.frombuffer(q.bits, np.uint64))
         keep = d <= radius
         return rows[keep], d[keep]
 

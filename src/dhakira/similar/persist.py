@@ -27,9 +27,9 @@ import numpy as np
 
 from dhakira.similar import ALGORITHM, VERSION
 from dhakira.similar.index import COLUMNS, FRAME, HashIndex, extend
-from dhakira.similar.mih import MultiIndex
+from dhakira.similar.mih import MAX_CHUNK_BITS, MIN_CHUNK_BITS, MultiIndex
 
-FORMAT = 1
+FORMAT = 2  # 2: chunks of 16 to 21 bits, codes as 64-bit words (1: 16-bit chunks)
 MIN_RESAVE = 10_000  # rows not in the file before it is rewritten (or 1/16 of its rows)
 
 
@@ -63,24 +63,31 @@ def _tables(m: MultiIndex, prefix: str) -> dict[str, np.ndarray]:
         f"{prefix}_codes": m.codes[: m.n],
         f"{prefix}_order": m.order,
         f"{prefix}_offsets": m.offsets,
-        f"{prefix}_built": np.array([m.built]),
+        f"{prefix}_built": np.array([m.built, m.b]),
     }
 
 
 def _restore(m: MultiIndex, data: Any, prefix: str) -> None:
     codes = data[f"{prefix}_codes"]
-    built = int(data[f"{prefix}_built"][0])
+    built, b = (int(v) for v in data[f"{prefix}_built"])
     order, offsets = data[f"{prefix}_order"], data[f"{prefix}_offsets"]
+    k = len(order)
     if (
-        codes.ndim != 2
-        or codes.shape[1] != m.k
-        or order.shape != (m.k, built)
+        codes.dtype != np.uint64
+        or order.dtype != np.uint32
+        or offsets.dtype != np.uint32
+        or codes.ndim != 2
+        or codes.shape[1] != m.words
+        or not MIN_CHUNK_BITS <= b <= MAX_CHUNK_BITS
+        or k not in (0, 64 * m.words // b)
+        or order.shape != (k, built)
         or built > len(codes)
+        or (built and not k)
     ):
         raise ValueError(f"{prefix}: inconsistent shapes")
-    if offsets.shape != m.offsets.shape or (built and int(offsets[:, -1].max()) != built):
+    if offsets.shape != (k, (1 << b) + 1) or (k and (offsets[:, -1] != built).any()):
         raise ValueError(f"{prefix}: inconsistent offsets")
-    m.codes, m.n, m.built, m.order, m.offsets = codes, len(codes), built, order, offsets
+    m.codes, m.n, m.built, m.b, m.order, m.offsets = codes, len(codes), built, b, order, offsets
 
 
 def save(root: Path, conn: sqlite3.Connection, index: HashIndex) -> None:
