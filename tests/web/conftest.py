@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import random
 import re
+import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -159,9 +160,28 @@ class Client:
 
 
 @pytest.fixture
+def private_world(world: World, tmp_path: Path) -> World:
+    """A copy of the shared world for a test that changes it (adds, uploads, restricts): the
+    session's world stays as the other tests expect it, whichever of them a worker runs first."""
+    root = tmp_path / "world"
+    shutil.copytree(world.root, root)
+    return World(root, dict(world.shas))
+
+
+@pytest.fixture
 def make_client(world: World) -> Iterator[Any]:
+    yield from _clients(world.root)
+
+
+@pytest.fixture
+def make_private_client(private_world: World) -> Iterator[Any]:
+    """make_client over ``private_world``."""
+    yield from _clients(private_world.root)
+
+
+def _clients(root: Path) -> Iterator[Any]:
     loop = asyncio.new_event_loop()
-    app = create_app(world.root, secure_cookies=False)
+    app = create_app(root, secure_cookies=False)
     made: list[Client] = []
 
     def make(user: str | None = None, base: str = "http://testserver") -> Client:

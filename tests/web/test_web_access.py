@@ -114,7 +114,7 @@ def test_api_tokens_obey_the_same_rules(make_client: Any, world: World) -> None:
 
 
 def test_parent_archive_and_members_are_filtered(
-    make_client: Any, world: World, tmp_path: Any
+    make_private_client: Any, private_world: World, tmp_path: Any
 ) -> None:
     """What came out of a restricted zip is as hidden as the zip (it is the zip's content)."""
     import zipfile
@@ -122,26 +122,24 @@ def test_parent_archive_and_members_are_filtered(
     z = tmp_path / "bundle.zip"
     with zipfile.ZipFile(z, "w") as f:
         f.writestr("inner-note.txt", "a note about the checkpoint in Harasta, glassfrog")
-    assert run("add", z, "-c", "Zip Group", "--no-ocr", archive=world.root).exit_code == 0
-    with Archive(world.root) as a:
+    assert run("add", z, "-c", "Zip Group", "--no-ocr", archive=private_world.root).exit_code == 0
+    with Archive(private_world.root) as a:
         zip_sha = a.catalog.conn.execute(
             "SELECT i.sha256 FROM items i JOIN contributions c ON c.item_id = i.id"
             " WHERE c.original_name = ?",
             (b"bundle.zip",),
         ).fetchone()[0]
-    assert run("restrict", zip_sha, "--to", "role:admin", archive=world.root).exit_code == 0
-    try:
-        viewer, admin = make_client("view"), make_client("admin")
-        assert viewer.get("/api/search", params={"q": "glassfrog"}).json()["total"] == 0
-        hit = admin.get("/api/search", params={"q": "glassfrog"}).json()["hits"][0]
-        assert viewer.get(f"/items/{hit['sha256']}").status_code == 404
-        assert viewer.get(f"/api/items/{hit['sha256']}").status_code == 404
-        assert zip_sha in admin.get(f"/items/{hit['sha256']}").text
-    finally:
-        assert run("unrestrict", zip_sha, archive=world.root).exit_code == 0
+    assert run("restrict", zip_sha, "--to", "role:admin", archive=private_world.root).exit_code == 0
+    viewer, admin = make_private_client("view"), make_private_client("admin")
+    assert viewer.get("/api/search", params={"q": "glassfrog"}).json()["total"] == 0
+    hit = admin.get("/api/search", params={"q": "glassfrog"}).json()["hits"][0]
+    assert viewer.get(f"/items/{hit['sha256']}").status_code == 404
+    assert viewer.get(f"/api/items/{hit['sha256']}").status_code == 404
+    assert zip_sha in admin.get(f"/items/{hit['sha256']}").text
 
 
-def test_restrict_and_unrestrict_are_custody_events(world: World) -> None:
+def test_restrict_and_unrestrict_are_custody_events(private_world: World) -> None:
+    world = private_world
     sha = world.shas["photo.jpg"]
     r = run("restrict", sha[:10], "--to", "user:alice", "--to", "role:investigator", "--json",
             archive=world.root)  # fmt: skip

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import socket
 import threading
 import time
@@ -34,10 +35,18 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(world: World) -> Iterator[str]:
+def own_world(world: World, tmp_path_factory: pytest.TempPathFactory) -> World:
+    """A copy of the shared world: these tests upload into it."""
+    root = tmp_path_factory.mktemp("browser") / "world"
+    shutil.copytree(world.root, root)
+    return World(root, dict(world.shas))
+
+
+@pytest.fixture(scope="module")
+def server(own_world: World) -> Iterator[str]:
     port = _free_port()
     config = uvicorn.Config(
-        create_app(world.root, secure_cookies=False), host="127.0.0.1", port=port,
+        create_app(own_world.root, secure_cookies=False), host="127.0.0.1", port=port,
         log_level="warning",
     )  # fmt: skip
     srv = uvicorn.Server(config)
@@ -69,9 +78,7 @@ def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def test_sign_in_upload_search_play_and_rtl(
-    server: str, browser: Any, world: World, tmp_path: Path
-) -> None:
+def test_sign_in_upload_search_play_and_rtl(server: str, browser: Any, tmp_path: Path) -> None:
     context = browser.new_context(locale="en-GB", viewport={"width": 1100, "height": 800})
     page = context.new_page()
     errors: list[str] = []
@@ -176,7 +183,7 @@ def test_sign_in_upload_search_play_and_rtl(
     context.close()
 
 
-def test_reading_works_without_javascript(server: str, browser: Any, world: World) -> None:
+def test_reading_works_without_javascript(server: str, browser: Any) -> None:
     context = browser.new_context(java_script_enabled=False, locale="ar")
     page = context.new_page()
     page.goto(server + "/")

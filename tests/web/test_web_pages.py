@@ -207,7 +207,10 @@ def test_language_from_browser_and_choice(make_client: Any, world: World) -> Non
         accounts.set_language(a.catalog.conn, accounts.user(a.catalog.conn, "view").user_id, None)
 
 
-def test_resumable_upload_then_ingest_as_the_user(make_client: Any, world: World) -> None:
+def test_resumable_upload_then_ingest_as_the_user(
+    make_private_client: Any, private_world: World
+) -> None:
+    make_client, world = make_private_client, private_world
     c = make_client("inv")
     h = {"X-CSRF-Token": c.csrf, "Content-Type": "application/json"}
     data = ("تقرير مرفوع عن pangolinword " + os.urandom(4).hex() + "\n").encode() * 8000
