@@ -88,19 +88,22 @@ def small(im: Image.Image) -> Image.Image:
     return im
 
 
-def _uniform(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Which rows of ``lines`` (uint8) are plain: nearly all pixels within BORDER_LEVELS of
-    the row's median (text or a logo over a bar does not stop it being a bar); and that
-    median, the row's colour. The median is taken over every 4th pixel: a bar's median is its
-    colour either way."""
-    n = lines.shape[1]
-    sub = lines[:, ::4] if n >= 64 else lines
-    m = sub.shape[1]
-    med = np.partition(sub, m // 2, axis=1)[:, m // 2 : m // 2 + 1].astype(np.int16)
-    lo = np.clip(med - BORDER_LEVELS, 0, 255).astype(np.uint8)
-    hi = np.clip(med + BORDER_LEVELS, 0, 255).astype(np.uint8)
-    plain = np.count_nonzero((lines >= lo) & (lines <= hi), axis=1) >= BORDER_SHARE * n
-    return np.asarray(plain), med[:, 0]
+def _uniform(lines: np.ndarray, axis: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Which lines of ``lines`` (uint8; rows, or columns with ``axis=0``) are plain: nearly
+    all pixels within BORDER_LEVELS of the line's median (text or a logo over a bar does not
+    stop it being a bar); and that median, the line's colour. The median is taken over every
+    4th pixel: a bar's median is its colour either way."""
+    n = lines.shape[axis]
+    sub = (lines[:, ::4] if axis else lines[::4]) if n >= 64 else lines
+    m = sub.shape[axis]
+    med = np.sort(sub, axis=axis, kind="stable").take(m // 2, axis=axis)  # radix: uint8
+    lo = np.where(med > BORDER_LEVELS, med - BORDER_LEVELS, 0).astype(np.uint8)
+    width = np.minimum(med, 255 - BORDER_LEVELS) + BORDER_LEVELS - lo  # hi - lo, as uint8
+    if axis:
+        lo, width = lo[:, None], width[:, None]
+    # lo <= v <= hi as one unsigned test: below lo, v - lo wraps past hi - lo (<= 255 - lo)
+    near = (lines - lo <= width).view(np.uint8).sum(axis=axis, dtype=np.int32)
+    return np.asarray(near >= BORDER_SHARE * n), med.astype(np.int16)
 
 
 Sides = tuple[int, int]  # the colours of the picture's two outermost lines along an axis
@@ -145,9 +148,16 @@ def _edges(plain: np.ndarray, colour: np.ndarray, sides: Sides) -> tuple[int, in
 
 def _colours(grey: np.ndarray) -> tuple[Sides, Sides]:
     """The colours of the outermost rows (top, bottom) and columns (left, right)."""
-    ends = (grey[0], grey[-1], grey[:, 0], grey[:, -1])
-    top, bottom, left, right = (int(np.median(line)) for line in ends)
-    return (top, bottom), (left, right)
+    return _medians(grey[[0, -1]]), _medians(grey[:, [0, -1]].T)
+
+
+def _medians(lines: np.ndarray) -> Sides:
+    """int(np.median(line)) of each of two lines, for less: the mean of the two middle
+    values of an even count, truncated."""
+    n = lines.shape[1]
+    part = np.partition(lines.astype(np.int32), ((n - 1) // 2, n // 2), axis=1)
+    first, second = ((part[:, (n - 1) // 2] + part[:, n // 2]) // 2).tolist()
+    return first, second
 
 
 def trim_box(
@@ -173,8 +183,7 @@ def trim_box(
     def lines(top: int, bottom: int, left: int, right: int, axis: int) -> tuple[int, int]:
         key = (top, bottom, left, right, axis)
         if key not in cache:
-            part = grey[top:bottom, left:right]
-            cache[key] = _uniform(part.T if axis else part)
+            cache[key] = _uniform(grey[top:bottom, left:right], 0 if axis else 1)
         return cut(*cache[key], colours[axis])
 
     top, bottom, left, right = 0, h, 0, w
