@@ -70,11 +70,18 @@ def spectra(a: np.ndarray) -> np.ndarray:
     return np.asarray(PDQ_DCT @ a @ PDQ_DCT.T)
 
 
+def _above_median(x: np.ndarray) -> np.ndarray:
+    """``x > np.median(x, axis=1, keepdims=True)`` for (K, n) float32, n even, for less: one
+    partition, and the mean of the two middle values computed as np.median does."""
+    h = x.shape[1] // 2
+    part = np.partition(x, (h - 1, h), axis=1)
+    return np.asarray(x > (part[:, h - 1 : h] + part[:, h : h + 1]) / 2)
+
+
 def bits(spectrum: np.ndarray) -> list[bytes]:
     """Packed 256-bit hashes of (K, 16, 16) coefficients (pdqhash's bit order)."""
     flat = spectrum.reshape(len(spectrum), -1)
-    med = np.median(flat, axis=1, keepdims=True)
-    return [r.tobytes() for r in np.packbits((flat > med)[:, ::-1], axis=1)]
+    return [r.tobytes() for r in np.packbits(_above_median(flat)[:, ::-1], axis=1)]
 
 
 def quality(a: np.ndarray) -> list[int]:
@@ -83,23 +90,34 @@ def quality(a: np.ndarray) -> list[int]:
 
 
 def _gradients(a: np.ndarray) -> np.ndarray:
-    """PDQ's gradient sum: |trunc(100 (u - v) / 255)| over vertical and horizontal neighbours."""
+    """PDQ's gradient sum: |trunc(100 (u - v) / 255)| over vertical and horizontal neighbours
+    (the same as floor(|u - v| · k) in float32: the product's sign does not change its size;
+    the float32 sums are exact, whole numbers below 2**24)."""
     k = np.float32(100 / 255)
-    dy = np.abs(((a[:, :-1, :] - a[:, 1:, :]) * k).astype(np.int16)).sum(axis=(1, 2))
-    dx = np.abs(((a[:, :, :-1] - a[:, :, 1:]) * k).astype(np.int16)).sum(axis=(1, 2))
-    return np.asarray(dy + dx)
+    dy = np.abs(a[:, :-1, :] - a[:, 1:, :])
+    dy *= k
+    dx = np.abs(a[:, :, :-1] - a[:, :, 1:])
+    dx *= k
+    return np.asarray(np.floor(dy, out=dy).sum(axis=(1, 2)) + np.floor(dx, out=dx).sum(axis=(1, 2)))
+
+
+def dihedral_spectra(spectrum: np.ndarray) -> np.ndarray:
+    """(8, 16, 16): the spectra of the 8 rotations/mirrors of one (16, 16) spectrum."""
+    return np.stack([(spectrum.T if t else spectrum) * s for t, s in DIHEDRAL])
 
 
 def dihedral(spectrum: np.ndarray) -> list[bytes]:
     """The 8 rotations/mirrors' hashes of one (16, 16) spectrum, identity first."""
-    out = np.stack([(spectrum.T if t else spectrum) * s for t, s in DIHEDRAL])
-    return bits(out)
+    return bits(dihedral_spectra(spectrum))
 
 
-def phashes(a: np.ndarray) -> list[int]:
-    """64-bit pHashes of (K, 64, 64) samples."""
-    low = (PHASH_DCT @ a @ PHASH_DCT.T).reshape(len(a), 64)
-    on = low > np.median(low, axis=1, keepdims=True)
+def phashes(a: np.ndarray, *, mirror_first: bool = False) -> list[int]:
+    """64-bit pHashes of (K, 64, 64) samples; with ``mirror_first``, then one more: that of
+    the first region's left-right mirror."""
+    lows = [(PHASH_DCT @ a @ PHASH_DCT.T).reshape(len(a), 64)]
+    if mirror_first:
+        lows.append((PHASH_DCT @ a[:1, :, ::-1] @ PHASH_DCT.T).reshape(1, 64))
+    on = _above_median(np.concatenate(lows) if mirror_first else lows[0])
     return [int.from_bytes(r.tobytes(), "big") for r in np.packbits(on, axis=1)]
 
 

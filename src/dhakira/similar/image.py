@@ -326,16 +326,17 @@ def signature_of(
     turns = _turned(im) if "turns" in variants else []
     a = fasthash.samples(regions + [(t, (0, 0, *t.size)) for _, t in turns])
     spectra = fasthash.spectra(a)
-    bits, quality, phashes = fasthash.bits(spectra), fasthash.quality(a), fasthash.phashes(a)
-    n = len(boxes)
+    # every region's hash, then those of the full picture's 7 rotations/mirrors: one batch
+    bits = fasthash.bits(np.concatenate([spectra, fasthash.dihedral_spectra(spectra[0])[1:]]))
+    quality = fasthash.quality(a)
+    phashes = fasthash.phashes(a, mirror_first=True)  # the last: the mirrored copy's
+    n, d0 = len(boxes), len(a) - 1  # bits[d0 + i]: rotation/mirror i of the full picture
     hashes = [
         Hash(name, bits[k], quality[k], None, phashes[k]) for k, (name, _) in enumerate(boxes)
     ]
-    mirror = fasthash.phashes(a[:1, :, ::-1])[0]  # the second opinion for the mirrored copy
     query_only = [
-        Hash(f"d{i}", b, quality[0], None, mirror if i == MIRROR else None)
-        for i, b in enumerate(fasthash.dihedral(spectra[0]))
-        if i
+        Hash(f"d{i}", bits[d0 + i], quality[0], None, phashes[-1] if i == MIRROR else None)
+        for i in range(1, 8)
     ]
     query_only += [
         Hash(name, bits[n + k], quality[n + k], None, phashes[n + k])
