@@ -347,25 +347,31 @@ def signature_of(
 
 def _turned(im: Image.Image) -> list[tuple[str, Image.Image]]:
     """The centre window of the picture turned by ± each of TURNS degrees (query only): a
-    slightly rotated copy then meets the other's stored centre, whichever came first. Each is
-    resampled once, straight from the picture (an affine map onto 2× the samples)."""
+    slightly rotated copy then meets the other's stored centre, whichever came first. The
+    picture is first reduced (the windows' tent filter) to the scale of the centre's 64×64
+    samples, R × R for the whole picture; each turn is then one bilinear affine map onto the
+    samples, straight from that."""
     w, h = im.size
+    side = fasthash.SAMPLES
+    r = round(side / CENTRE)  # the whole picture, in samples of the centre window
+    small = im.resize((r, r), Image.Resampling.BILINEAR)
+    fx, fy = r / w, r / h  # picture px -> reduced px
     cw, ch = w * CENTRE, h * CENTRE
-    out = 2 * fasthash.SAMPLES
-    sx, sy = cw / out, ch / out
+    sx, sy = cw / side, ch / side  # output sample -> picture px
     turned = []
     for deg in TURNS:
         for sign in (1, -1):
             angle = -math.radians(sign * deg)  # as Image.rotate(sign * deg)
             cos, sin = math.cos(angle), math.sin(angle)
-            # output (u, v) -> centred window point -> turned about the picture's centre
+            # output (u, v) -> centred window point (px) -> turned about the picture's centre
+            # -> the reduced picture
             matrix = (
-                cos * sx, sin * sy, w / 2 - cos * cw / 2 - sin * ch / 2,
-                -sin * sx, cos * sy, h / 2 + sin * cw / 2 - cos * ch / 2,
+                fx * cos * sx, fx * sin * sy, r / 2 - fx * (cos * cw / 2 + sin * ch / 2),
+                -fy * sin * sx, fy * cos * sy, r / 2 + fy * (sin * cw / 2 - cos * ch / 2),
             )  # fmt: skip
             name = f"turn{'+' if sign > 0 else '-'}{deg:g}"
             affine = Image.Transform.AFFINE
             turned.append(
-                (name, im.transform((out, out), affine, matrix, Image.Resampling.BILINEAR))
+                (name, small.transform((side, side), affine, matrix, Image.Resampling.BILINEAR))
             )
     return turned
