@@ -172,7 +172,7 @@ def trim_box(
     the edges (letterbox, pillarbox). ``inner=True``: the longest run of lines that are not
     bars, black or white, which also steps over a caption bar lying inside a black border
     (screenshots). The whole image when it would leave < 30 % of a side. ``cache`` shares the
-    line tests between the two kinds of trim of one picture."""
+    line tests between the passes and the two kinds of trim of one picture."""
     h, w = grey.shape
     if grey.dtype != np.uint8:
         grey = np.clip(grey, 0, 255).astype(np.uint8)
@@ -181,10 +181,16 @@ def trim_box(
     cut = _longest_run if inner else _edges
 
     def lines(top: int, bottom: int, left: int, right: int, axis: int) -> tuple[int, int]:
-        key = (top, bottom, left, right, axis)
+        # a line's test depends only on its span across: rows on (left, right), columns on
+        # (top, bottom); so every line is tested once per span, and sliced
+        key = (axis, left, right) if axis == 0 else (axis, top, bottom)
         if key not in cache:
-            cache[key] = _uniform(grey[top:bottom, left:right], 0 if axis else 1)
-        return cut(*cache[key], colours[axis])
+            cache[key] = (
+                _uniform(grey[:, left:right], 1) if axis == 0 else _uniform(grey[top:bottom], 0)
+            )
+        start, end = (top, bottom) if axis == 0 else (left, right)
+        plain, colour = cache[key]
+        return cut(plain[start:end], colour[start:end], colours[axis])
 
     top, bottom, left, right = 0, h, 0, w
     for _ in range(2):
