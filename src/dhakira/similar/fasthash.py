@@ -91,38 +91,53 @@ def samples(regions: Sequence[tuple[Image.Image, Box]]) -> np.ndarray:
     between, and each line on its own; so windows of one picture that share their first
     pass's span share that pass (over the whole picture), and windows that share their
     second pass's span take it side by side, in one call."""
-    out = np.empty((len(regions), SAMPLES, SAMPLES), np.float32)
-    firsts: dict[tuple[int, bool, float, float], list[int]] = defaultdict(list)
+    # every window's 64×64 samples are pasted side by side on one strip, read once
+    strip = Image.new("L", (SAMPLES * len(regions), SAMPLES))
+    order: list[int] = []  # which region lies at each place on the strip
+
+    def put(samples: Image.Image, ks: list[int]) -> None:
+        strip.paste(samples, (SAMPLES * len(order), 0))
+        order.extend(ks)
+
+    Key = tuple[int, bool, float, float]
+    firsts: dict[Key, list[int]] = defaultdict(list)
     for k, (grey, box) in enumerate(regions):
         cols = _columns_first(grey.size)
         firsts[(id(grey), cols, *((box[1], box[3]) if cols else (box[0], box[2])))].append(k)
-    passed: dict[tuple[int, bool, float, float], np.ndarray] = {}
-    seconds: dict[tuple[int, bool, float, float], list[tuple[int, tuple[int, bool, float, float]]]]
-    seconds = defaultdict(list)
+    passed: dict[Key, Image.Image] = {}
+    seconds: dict[Key, list[tuple[int, Key]]] = defaultdict(list)
     for key, ks in firsts.items():
         grey, box = regions[ks[0]]
         if len(ks) == 1:
-            out[ks[0]] = np.asarray(grey.resize((SAMPLES, SAMPLES), _TENT, box=box))
+            put(grey.resize((SAMPLES, SAMPLES), _TENT, box=box), ks)
             continue
         w, h = grey.size
         cols = key[1]
         if cols:  # the columns of the whole width, over this span of rows
-            passed[key] = np.asarray(grey.resize((w, SAMPLES), _TENT, box=(0, box[1], w, box[3])))
+            passed[key] = grey.resize((w, SAMPLES), _TENT, box=(0, box[1], w, box[3]))
         else:  # the rows of the whole height, over this span of columns
-            passed[key] = np.asarray(grey.resize((SAMPLES, h), _TENT, box=(box[0], 0, box[2], h)))
+            passed[key] = grey.resize((SAMPLES, h), _TENT, box=(box[0], 0, box[2], h))
         for k in ks:
             b = regions[k][1]
             seconds[(id(grey), cols, *((b[0], b[2]) if cols else (b[1], b[3])))].append((k, key))
     for (_, cols, lo, hi), items in seconds.items():
-        n, ks = len(items), [k for k, _ in items]
+        n = len(items)
+        first = passed[items[0][1]]
         if cols:  # first passes one above the other, then their rows in one call
-            stack = Image.fromarray(np.vstack([passed[key] for _, key in items]))
-            res = stack.resize((SAMPLES, SAMPLES * n), _TENT, box=(lo, 0, hi, SAMPLES * n))
-            out[ks] = np.asarray(res).reshape(n, SAMPLES, SAMPLES)
+            stack = Image.new("L", (first.width, SAMPLES * n))
+            for i, (_, key) in enumerate(items):
+                stack.paste(passed[key], (0, SAMPLES * i))
+            done = stack.resize((SAMPLES, SAMPLES * n), _TENT, box=(lo, 0, hi, SAMPLES * n))
+            for i, (k, _) in enumerate(items):
+                put(done.crop((0, SAMPLES * i, SAMPLES, SAMPLES * (i + 1))), [k])
         else:  # side by side, then their columns in one call
-            stack = Image.fromarray(np.hstack([passed[key] for _, key in items]))
-            res = stack.resize((SAMPLES * n, SAMPLES), _TENT, box=(0, lo, SAMPLES * n, hi))
-            out[ks] = np.asarray(res).reshape(SAMPLES, n, SAMPLES).transpose(1, 0, 2)
+            stack = Image.new("L", (SAMPLES * n, first.height))
+            for i, (_, key) in enumerate(items):
+                stack.paste(passed[key], (SAMPLES * i, 0))
+            done = stack.resize((SAMPLES * n, SAMPLES), _TENT, box=(0, lo, SAMPLES * n, hi))
+            put(done, [k for k, _ in items])
+    out = np.empty((len(regions), SAMPLES, SAMPLES), np.float32)
+    out[order] = np.asarray(strip).reshape(SAMPLES, len(regions), SAMPLES).transpose(1, 0, 2)
     return out
 
 
