@@ -165,6 +165,7 @@ def trim_box(
     *,
     inner: bool = False,
     cache: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] | None = None,
+    colours: tuple[Sides, Sides] | None = None,
 ) -> tuple[int, int, int, int]:
     """(left, top, right, bottom) of the picture inside its bars, in ``grey``'s pixels: rows,
     then columns inside them, twice. A bar is made of plain lines (≥ 97 % one grey level)
@@ -172,12 +173,13 @@ def trim_box(
     the edges (letterbox, pillarbox). ``inner=True``: the longest run of lines that are not
     bars, black or white, which also steps over a caption bar lying inside a black border
     (screenshots). The whole image when it would leave < 30 % of a side. ``cache`` shares the
-    line tests between the passes and the two kinds of trim of one picture."""
+    line tests between the passes and the two kinds of trim of one picture; ``colours``, the
+    edge colours (``_colours``), when already known."""
     h, w = grey.shape
     if grey.dtype != np.uint8:
         grey = np.clip(grey, 0, 255).astype(np.uint8)
     cache = {} if cache is None else cache
-    colours = _colours(grey)
+    colours = _colours(grey) if colours is None else colours
     cut = _longest_run if inner else _edges
 
     def lines(top: int, bottom: int, left: int, right: int, axis: int) -> tuple[int, int]:
@@ -318,15 +320,17 @@ def signature_of(
     if "trim" in variants:
         grey = np.asarray(im)
         cache: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
-        edge = trim_box(grey, cache=cache)
-        for name, box in (("trim", edge), ("bars", trim_box(grey, inner=True, cache=cache))):
+        colours = _colours(grey)
+        edge = trim_box(grey, cache=cache, colours=colours)
+        inner = trim_box(grey, inner=True, cache=cache, colours=colours)
+        for name, box in (("trim", edge), ("bars", inner)):
             area = (box[2] - box[0]) * (box[3] - box[1])
             if area >= 0.97 * w * h or (name == "bars" and _same(box, edge, w, h)):
                 continue
             fine = refine(big, box, (w, h))
             boxes.append((name, fine))
             if name == "trim":
-                picture = _picture(fine, _colours(grey), (w, h), (width, height))
+                picture = _picture(fine, colours, (w, h), (width, height))
     boxes += windows(w, h, variants)
     regions: list[tuple[Image.Image, fasthash.Box]] = [(im, b) for _, b in boxes]
     turns = _turned(im) if "turns" in variants else []
