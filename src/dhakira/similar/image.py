@@ -56,7 +56,8 @@ def load(path: Path) -> tuple[Image.Image, int, int]:
                         " (decompression-bomb guard): not compared"
                     )
                 src.load()
-                im: Image.Image = ImageOps.exif_transpose(src)  # a copy: src is closed below
+                ImageOps.exif_transpose(src, in_place=True)  # no copy: closing keeps the pixels
+                im: Image.Image = src
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise SignatureError(
             f"image too large to decode safely (decompression-bomb guard): {exc}"
