@@ -45,39 +45,63 @@ def cpu() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
+# (width, height, JPEG quality, what it stands for, distinct files): generated scenes
+IMAGE_CLASSES = [
+    (1280, 960, 80, "messaging copy (WhatsApp/Telegram re-encode)", 20),
+    (1920, 1080, 88, "1080p", 20),
+    (4032, 3024, 90, "12 MP phone photo", 6),
+]
+
+
+def _per_file(paths: list[Path], fn: Callable[[Path], object]) -> float:
+    """CPU seconds per file of fn over paths (after one warm-up call)."""
+    fn(paths[0])
+    start = cpu()
+    for p in paths:
+        fn(p)
+    return (cpu() - start) / len(paths)
+
+
+def _decode(path: Path) -> None:
+    """The floor: the decode alone, as small as Dhakira decodes it (luma, JPEG DCT scaling)."""
+    with Image.open(path) as im:
+        im.draft("L", (DRAFT, DRAFT))
+        im.load()
+
+
+def _plain_pdq(path: Path) -> None:
+    with Image.open(path) as im:
+        pdqhash.compute(np.asarray(im.convert("RGB")))
+
+
 def images(n: int, folder: Path) -> None:
-    paths = []
-    for i in range(min(n, 20)):
-        p = folder / f"p{i}.jpg"
-        scene(i, (1920, 1080)).save(p, quality=88)
-        paths.append(p)
-    paths = (paths * (n // len(paths) + 1))[:n]
-    for p in paths[:5]:  # warm the page cache and the imports
-        image_signature(p)
-    start, wall = cpu(), time.perf_counter()
-    for p in paths:
-        image_signature(p)
-    ours, ours_wall = cpu() - start, time.perf_counter() - wall
-    start = cpu()
-    for p in paths:
-        with Image.open(p) as im:
-            pdqhash.compute(np.asarray(im.convert("RGB")))
-    plain = cpu() - start
-    start = cpu()
-    for p in paths:  # the floor: the decode alone, as small as Dhakira decodes it
-        with Image.open(p) as im:
-            im.draft("L", (DRAFT, DRAFT))
-            im.load()
-    decode = cpu() - start
-    print(
-        f"images: {n / ours:.0f} signatures per CPU-second (1920×1080 JPEG, {n} files;"
-        f" wall clock {n / ours_wall:.0f}/s)"
-    )
-    print(f"        plain PDQ on a full decode: {n / plain:.0f}/CPU-s → ours {plain / ours:.1f}×")
-    print(
-        f"        the decode alone (luma at 1/8 scale): {n / decode:.0f}/CPU-s,"
-        f" {1000 * decode / n:.2f} ms; the rest of a signature {1000 * (ours - decode) / n:.2f} ms"
-    )
+    """Image signatures per CPU-second for each class of file, against the decode alone (in
+    the same run: the floor) and plain PDQ on a full RGB decode."""
+    for w, h, quality, what, distinct in IMAGE_CLASSES:
+        files = []
+        for i in range(min(n, distinct)):
+            p = folder / f"p{w}x{h}_{i}.jpg"
+            scene(i, (w, h)).save(p, quality=quality)
+            files.append(p)
+        paths = (files * (n // len(files) + 1))[:n]
+        kb = sum(p.stat().st_size for p in files) / len(files) / 1000
+        for p in files:  # warm the page cache and the imports
+            image_signature(p)
+        start, wall = cpu(), time.perf_counter()
+        for p in paths:
+            image_signature(p)
+        ours, ours_wall = (cpu() - start) / n, (time.perf_counter() - wall) / n
+        decode = _per_file(paths, _decode)
+        plain = _per_file(paths[: min(n, 20)], _plain_pdq)
+        print(
+            f"images: {w}×{h} JPEG q{quality}, {what}, ~{kb:.0f} KB: {1 / ours:.0f} signatures"
+            f" per CPU-second ({n} files; wall clock {1 / ours_wall:.0f}/s)"
+        )
+        print(
+            f"        the decode alone (luma, DCT-scaled): {1 / decode:.0f}/CPU-s,"
+            f" {1000 * decode:.2f} ms; the rest of a signature {1000 * (ours - decode):.2f} ms;"
+            f" plain PDQ on a full decode {1 / plain:.1f}/CPU-s → ours {plain / ours:.0f}×"
+        )
 
 
 def videos(folder: Path) -> None:

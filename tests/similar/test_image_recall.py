@@ -193,3 +193,17 @@ def test_phone_screenshots_are_found() -> None:
         found += bool(matches and "bars" in matches[0].detail)
         assert not _matches(_sig(scene(seed + 100)), shot)
     assert found >= 6, found
+
+
+@pytest.mark.parametrize("size", [(240, 135), (135, 240), (256, 256), (40, 30), (256, 20)])
+def test_shared_resampling_passes_are_pillows_own(size: tuple[int, int]) -> None:
+    """Windows that share a resampling pass get exactly what a resize of each gives (Pillow
+    13 runs the column pass first on tall pictures: the sharing must follow it)."""
+    grey = scene(7).convert("L").resize(size)
+    w, h = size
+    boxes = [(0.0, 0.0, w, h), (w * 0.1, h * 0.1, w * 0.9, h * 0.9), (1.5, 2.25, w - 3.5, h)]
+    boxes += [(x, y, x + w * 0.85, y + h * 0.85) for x in (0, w * 0.15) for y in (0, h * 0.15)]
+    whole = np.stack(
+        [np.asarray(grey.resize((64, 64), Image.Resampling.BILINEAR, box=b)) for b in boxes]
+    )
+    assert np.array_equal(fasthash.samples([(grey, b) for b in boxes]), whole)

@@ -145,3 +145,28 @@ def test_very_short_and_flat_videos(tmp_path: Path) -> None:
     black = video(tmp_path / "b.mp4", "color=c=black:s=320x180:r=25", 3, "-c:v", "libx264")
     with pytest.raises(SignatureError, match="flat"):
         video_signature(black)
+
+
+def test_plain_line_test_matches_its_definition() -> None:
+    """_uniform's one unsigned comparison is the two-sided range test, at the ends of the grey
+    scale too (a median near 0 or 255 clips the range), along rows and columns."""
+    import numpy as np
+
+    from dhakira.similar.image import BORDER_LEVELS, BORDER_SHARE, _uniform
+
+    rng = np.random.default_rng(3)
+    counts = []
+    for base in (0, 5, 12, 13, 128, 242, 243, 250, 255):
+        grey = np.clip(base + rng.integers(-13, 14, (40, 90)) // 3, 0, 255).astype(np.uint8)
+        for y, x in zip(rng.integers(0, 40, 60), rng.integers(0, 90, 60), strict=True):
+            grey[y, x] = rng.integers(0, 256)  # outliers: some lines stay plain, some not
+        for axis in (1, 0):
+            lines = grey if axis else grey.T
+            sub = lines[:, ::4] if lines.shape[1] >= 64 else lines
+            med = np.sort(sub, axis=1)[:, sub.shape[1] // 2].astype(int)[:, None]
+            near = (np.abs(lines.astype(int) - med) <= BORDER_LEVELS).sum(axis=1)
+            plain, colour = _uniform(grey, axis)
+            assert (colour == med[:, 0]).all()
+            assert (plain == (near >= BORDER_SHARE * lines.shape[1])).all()
+            counts.append(int(plain.sum()))
+    assert 0 < sum(counts) < 9 * (40 + 90)  # both kinds of line were met

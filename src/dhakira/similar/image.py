@@ -56,7 +56,8 @@ def load(path: Path) -> tuple[Image.Image, int, int]:
                         " (decompression-bomb guard): not compared"
                     )
                 src.load()
-                im: Image.Image = ImageOps.exif_transpose(src)  # a copy: src is closed below
+                ImageOps.exif_transpose(src, in_place=True)  # no copy: closing keeps the pixels
+                im: Image.Image = src
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise SignatureError(
             f"image too large to decode safely (decompression-bomb guard): {exc}"
@@ -88,19 +89,22 @@ def small(im: Image.Image) -> Image.Image:
     return im
 
 
-def _uniform(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Which rows of ``lines`` (uint8) are plain: nearly all pixels within BORDER_LEVELS of
-    the row's median (text or a logo over a bar does not stop it being a bar); and that
-    median, the row's colour. The median is taken over every 4th pixel: a bar's median is its
-    colour either way."""
-    n = lines.shape[1]
-    sub = lines[:, ::4] if n >= 64 else lines
-    m = sub.shape[1]
-    med = np.partition(sub, m // 2, axis=1)[:, m // 2 : m // 2 + 1].astype(np.int16)
-    lo = np.clip(med - BORDER_LEVELS, 0, 255).astype(np.uint8)
-    hi = np.clip(med + BORDER_LEVELS, 0, 255).astype(np.uint8)
-    plain = np.count_nonzero((lines >= lo) & (lines <= hi), axis=1) >= BORDER_SHARE * n
-    return np.asarray(plain), med[:, 0]
+def _uniform(lines: np.ndarray, axis: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Which lines of ``lines`` (uint8; rows, or columns with ``axis=0``) are plain: nearly
+    all pixels within BORDER_LEVELS of the line's median (text or a logo over a bar does not
+    stop it being a bar); and that median, the line's colour. The median is taken over every
+    4th pixel: a bar's median is its colour either way."""
+    n = lines.shape[axis]
+    sub = (lines[:, ::4] if axis else lines[::4]) if n >= 64 else lines
+    m = sub.shape[axis]
+    med = np.sort(sub, axis=axis, kind="stable").take(m // 2, axis=axis)  # radix: uint8
+    lo = np.where(med > BORDER_LEVELS, med - BORDER_LEVELS, 0).astype(np.uint8)
+    width = np.minimum(med, 255 - BORDER_LEVELS) + BORDER_LEVELS - lo  # hi - lo, as uint8
+    if axis:
+        lo, width = lo[:, None], width[:, None]
+    # lo <= v <= hi as one unsigned test: below lo, v - lo wraps past hi - lo (<= 255 - lo)
+    near = (lines - lo <= width).view(np.uint8).sum(axis=axis, dtype=np.int32)
+    return np.asarray(near >= BORDER_SHARE * n), med.astype(np.int16)
 
 
 Sides = tuple[int, int]  # the colours of the picture's two outermost lines along an axis
@@ -145,9 +149,16 @@ def _edges(plain: np.ndarray, colour: np.ndarray, sides: Sides) -> tuple[int, in
 
 def _colours(grey: np.ndarray) -> tuple[Sides, Sides]:
     """The colours of the outermost rows (top, bottom) and columns (left, right)."""
-    ends = (grey[0], grey[-1], grey[:, 0], grey[:, -1])
-    top, bottom, left, right = (int(np.median(line)) for line in ends)
-    return (top, bottom), (left, right)
+    return _medians(grey[[0, -1]]), _medians(grey[:, [0, -1]].T)
+
+
+def _medians(lines: np.ndarray) -> Sides:
+    """int(np.median(line)) of each of two lines, for less: the mean of the two middle
+    values of an even count, truncated."""
+    n = lines.shape[1]
+    part = np.partition(lines.astype(np.int32), ((n - 1) // 2, n // 2), axis=1)
+    first, second = ((part[:, (n - 1) // 2] + part[:, n // 2]) // 2).tolist()
+    return first, second
 
 
 def trim_box(
@@ -155,6 +166,7 @@ def trim_box(
     *,
     inner: bool = False,
     cache: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] | None = None,
+    colours: tuple[Sides, Sides] | None = None,
 ) -> tuple[int, int, int, int]:
     """(left, top, right, bottom) of the picture inside its bars, in ``grey``'s pixels: rows,
     then columns inside them, twice. A bar is made of plain lines (≥ 97 % one grey level)
@@ -162,20 +174,26 @@ def trim_box(
     the edges (letterbox, pillarbox). ``inner=True``: the longest run of lines that are not
     bars, black or white, which also steps over a caption bar lying inside a black border
     (screenshots). The whole image when it would leave < 30 % of a side. ``cache`` shares the
-    line tests between the two kinds of trim of one picture."""
+    line tests between the passes and the two kinds of trim of one picture; ``colours``, the
+    edge colours (``_colours``), when already known."""
     h, w = grey.shape
     if grey.dtype != np.uint8:
         grey = np.clip(grey, 0, 255).astype(np.uint8)
     cache = {} if cache is None else cache
-    colours = _colours(grey)
+    colours = _colours(grey) if colours is None else colours
     cut = _longest_run if inner else _edges
 
     def lines(top: int, bottom: int, left: int, right: int, axis: int) -> tuple[int, int]:
-        key = (top, bottom, left, right, axis)
+        # a line's test depends only on its span across: rows on (left, right), columns on
+        # (top, bottom); so every line is tested once per span, and sliced
+        key = (axis, left, right) if axis == 0 else (axis, top, bottom)
         if key not in cache:
-            part = grey[top:bottom, left:right]
-            cache[key] = _uniform(part.T if axis else part)
-        return cut(*cache[key], colours[axis])
+            cache[key] = (
+                _uniform(grey[:, left:right], 1) if axis == 0 else _uniform(grey[top:bottom], 0)
+            )
+        start, end = (top, bottom) if axis == 0 else (left, right)
+        plain, colour = cache[key]
+        return cut(plain[start:end], colour[start:end], colours[axis])
 
     top, bottom, left, right = 0, h, 0, w
     for _ in range(2):
@@ -303,30 +321,33 @@ def signature_of(
     if "trim" in variants:
         grey = np.asarray(im)
         cache: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
-        edge = trim_box(grey, cache=cache)
-        for name, box in (("trim", edge), ("bars", trim_box(grey, inner=True, cache=cache))):
+        colours = _colours(grey)
+        edge = trim_box(grey, cache=cache, colours=colours)
+        inner = trim_box(grey, inner=True, cache=cache, colours=colours)
+        for name, box in (("trim", edge), ("bars", inner)):
             area = (box[2] - box[0]) * (box[3] - box[1])
             if area >= 0.97 * w * h or (name == "bars" and _same(box, edge, w, h)):
                 continue
             fine = refine(big, box, (w, h))
             boxes.append((name, fine))
             if name == "trim":
-                picture = _picture(fine, _colours(grey), (w, h), (width, height))
+                picture = _picture(fine, colours, (w, h), (width, height))
     boxes += windows(w, h, variants)
     regions: list[tuple[Image.Image, fasthash.Box]] = [(im, b) for _, b in boxes]
     turns = _turned(im) if "turns" in variants else []
     a = fasthash.samples(regions + [(t, (0, 0, *t.size)) for _, t in turns])
     spectra = fasthash.spectra(a)
-    bits, quality, phashes = fasthash.bits(spectra), fasthash.quality(a), fasthash.phashes(a)
-    n = len(boxes)
+    # every region's hash, then those of the full picture's 7 rotations/mirrors: one batch
+    bits = fasthash.bits(np.concatenate([spectra, fasthash.dihedral_spectra(spectra[0])[1:]]))
+    quality = fasthash.quality(a)
+    phashes = fasthash.phashes(a, mirror_first=True)  # the last: the mirrored copy's
+    n, d0 = len(boxes), len(a) - 1  # bits[d0 + i]: rotation/mirror i of the full picture
     hashes = [
         Hash(name, bits[k], quality[k], None, phashes[k]) for k, (name, _) in enumerate(boxes)
     ]
-    mirror = fasthash.phashes(a[:1, :, ::-1])[0]  # the second opinion for the mirrored copy
     query_only = [
-        Hash(f"d{i}", b, quality[0], None, mirror if i == MIRROR else None)
-        for i, b in enumerate(fasthash.dihedral(spectra[0]))
-        if i
+        Hash(f"d{i}", bits[d0 + i], quality[0], None, phashes[-1] if i == MIRROR else None)
+        for i in range(1, 8)
     ]
     query_only += [
         Hash(name, bits[n + k], quality[n + k], None, phashes[n + k])
@@ -337,25 +358,31 @@ def signature_of(
 
 def _turned(im: Image.Image) -> list[tuple[str, Image.Image]]:
     """The centre window of the picture turned by ± each of TURNS degrees (query only): a
-    slightly rotated copy then meets the other's stored centre, whichever came first. Each is
-    resampled once, straight from the picture (an affine map onto 2× the samples)."""
+    slightly rotated copy then meets the other's stored centre, whichever came first. The
+    picture is first reduced (the windows' tent filter) to the scale of the centre's 64×64
+    samples, R × R for the whole picture; each turn is then one bilinear affine map onto the
+    samples, straight from that."""
     w, h = im.size
+    side = fasthash.SAMPLES
+    r = round(side / CENTRE)  # the whole picture, in samples of the centre window
+    small = im.resize((r, r), Image.Resampling.BILINEAR)
+    fx, fy = r / w, r / h  # picture px -> reduced px
     cw, ch = w * CENTRE, h * CENTRE
-    out = 2 * fasthash.SAMPLES
-    sx, sy = cw / out, ch / out
+    sx, sy = cw / side, ch / side  # output sample -> picture px
     turned = []
     for deg in TURNS:
         for sign in (1, -1):
             angle = -math.radians(sign * deg)  # as Image.rotate(sign * deg)
             cos, sin = math.cos(angle), math.sin(angle)
-            # output (u, v) -> centred window point -> turned about the picture's centre
+            # output (u, v) -> centred window point (px) -> turned about the picture's centre
+            # -> the reduced picture
             matrix = (
-                cos * sx, sin * sy, w / 2 - cos * cw / 2 - sin * ch / 2,
-                -sin * sx, cos * sy, h / 2 + sin * cw / 2 - cos * ch / 2,
+                fx * cos * sx, fx * sin * sy, r / 2 - fx * (cos * cw / 2 + sin * ch / 2),
+                -fy * sin * sx, fy * cos * sy, r / 2 + fy * (sin * cw / 2 - cos * ch / 2),
             )  # fmt: skip
             name = f"turn{'+' if sign > 0 else '-'}{deg:g}"
             affine = Image.Transform.AFFINE
             turned.append(
-                (name, im.transform((out, out), affine, matrix, Image.Resampling.BILINEAR))
+                (name, small.transform((side, side), affine, matrix, Image.Resampling.BILINEAR))
             )
     return turned
