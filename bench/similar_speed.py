@@ -116,10 +116,10 @@ def videos(folder: Path) -> None:
         start = cpu()
         sig = video_signature(path)
         ours = cpu() - start
-        full = _decode(path, [])
+        full = _ffmpeg_cpu(path, [])
         # the floor for any sampler on ffmpeg's decoder: a frame between keyframes needs every
         # reference frame before it decoded (deblocking skipped, as Dhakira does)
-        refs = _decode(path, ["-skip_frame", "noref", "-skip_loop_filter", "all"])
+        refs = _ffmpeg_cpu(path, ["-skip_frame", "noref", "-skip_loop_filter", "all"])
         print(
             f"video: 60 s 720p H.264 ({path.stat().st_size * 8 / 60e6:.1f} Mb/s), keyframe every"
             f" {gop / 25:.0f} s: {ours:.2f} CPU-s = {60 / ours:.0f}× real time per core"
@@ -128,7 +128,7 @@ def videos(folder: Path) -> None:
         )
 
 
-def _decode(path: Path, options: list[str]) -> float:
+def _ffmpeg_cpu(path: Path, options: list[str]) -> float:
     """CPU seconds ffmpeg takes to decode path (one thread, nothing written)."""
     start = cpu()
     subprocess.run(
