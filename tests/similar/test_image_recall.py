@@ -207,3 +207,21 @@ def test_shared_resampling_passes_are_pillows_own(size: tuple[int, int]) -> None
         [np.asarray(grey.resize((64, 64), Image.Resampling.BILINEAR, box=b)) for b in boxes]
     )
     assert np.array_equal(fasthash.samples([(grey, b) for b in boxes]), whole)
+
+
+def test_a_pillow_that_resamples_by_another_rule_falls_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The shared passes are checked against one resize per region at import: on this Pillow
+    they hold (the fast path is the one CI measures), and a wrong column-first rule is caught,
+    so a Pillow upgrade can never shift stored hashes silently."""
+    assert fasthash.SHARED and fasthash._shared_is_exact()
+    monkeypatch.setattr(fasthash, "_ORDERS", not fasthash._ORDERS)
+    assert not fasthash._shared_is_exact()
+    monkeypatch.setattr(fasthash, "SHARED", False)
+    grey = scene(3).convert("L").resize((135, 240))
+    boxes = [(0.0, 0.0, 135, 240), (13.5, 24.0, 121.5, 216.0)]
+    whole = np.stack(
+        [np.asarray(grey.resize((64, 64), Image.Resampling.BILINEAR, box=b)) for b in boxes]
+    )
+    assert np.array_equal(fasthash.samples([(grey, b) for b in boxes]), whole)

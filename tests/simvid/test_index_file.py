@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+from pathlib import Path
 
 import numpy as np
 
@@ -106,3 +108,42 @@ def test_damaged_index_is_rebuilt(archive: Archive) -> None:
     assert how.startswith("rebuilt: damaged:") and len(index) == 90
     meta.write_text("{not json")
     assert open_index(archive.root, conn)[1].startswith("rebuilt: damaged: unreadable")
+
+
+def test_temp_files_of_dead_saves_are_removed(archive: Archive) -> None:
+    """A save killed mid-write leaves its temp file (as large as the index); the next save
+    removes it, but never the temp file of a process still running."""
+    _store(archive, range(1, 5), np.random.default_rng(3))
+    npz, _ = paths(archive.root)
+    npz.parent.mkdir(parents=True, exist_ok=True)
+    dead = npz.with_suffix(".npz.999999999.tmp")  # no such process
+    dead.write_bytes(b"half an index")
+    alive = npz.with_suffix(f".npz.{os.getppid()}.tmp")  # our parent: running
+    alive.write_bytes(b"being written")
+    save(archive.root, archive.catalog.conn, load(archive.catalog.conn))
+    assert not dead.exists() and alive.exists()
+    assert [p.name for p in npz.parent.glob("*.tmp")] == [alive.name]
+    _, how = open_index(archive.root, archive.catalog.conn)
+    assert how == "saved"
+
+
+def test_comparing_a_file_keeps_the_index_it_had_to_rebuild(
+    archive: Archive, tmp_path: Path
+) -> None:
+    """`dhakira similar FILE` on an archive whose index file is missing (or of an older
+    format) reads every hash from the catalog; it saves what it built, so the next comparison
+    starts from the file."""
+    from PIL import Image
+
+    from dhakira.similar.api import compare_file
+
+    _store(archive, range(1, 5), np.random.default_rng(4))
+    npz, meta = paths(archive.root)
+    assert not npz.exists()
+    picture = tmp_path / "query.png"
+    Image.effect_noise((96, 96), 60).save(picture)
+    sha, found = compare_file(archive, picture)
+    assert sha is None and found == []
+    assert npz.exists() and json.loads(meta.read_text())["rows"] == 12
+    _, how = open_index(archive.root, archive.catalog.conn)
+    assert how == "saved"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ from dhakira.similar import ALGORITHM, VERSION
 from dhakira.similar.derive import compute, kind_of, link_new
 from dhakira.similar.groups import Group, all_groups, group_containing
 from dhakira.similar.links import decide
-from dhakira.similar.persist import open_index
+from dhakira.similar.persist import open_index, save_if_grown
 from dhakira.similar.settings import Settings
 
 
@@ -106,6 +107,10 @@ def compare_file(archive: Archive, path: Path) -> tuple[str | None, list[Neighbo
     settings = Settings.from_config(archive.config)
     sig = compute(path, mime, settings)
     index, _ = open_index(archive.root, archive.catalog.conn)
+    # keep what was read from the catalog, so the next comparison starts from the file (on a
+    # read-only archive it cannot be kept: derived data, the answer is the same)
+    with contextlib.suppress(OSError):
+        save_if_grown(archive.root, archive.catalog.conn, index)
     out = []
     for m in link_new(index, -1, sig, settings):
         r = archive.catalog.conn.execute(

@@ -118,7 +118,7 @@ class MultiIndex:
 
     def maybe_rebuild(self) -> None:
         """Rebuild the tables when the rows they do not cover (scanned flat) grow costly:
-        past 20 000 rows or 1/64 of the whole, so rebuilding costs a few % of adding."""
+        past 20 000 rows and 1/64 of the whole, so rebuilding costs a few % of adding."""
         if self.n - self.built > max(20_000, self.built // 64):
             self.rebuild()
 

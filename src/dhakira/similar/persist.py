@@ -90,6 +90,21 @@ def _restore(m: MultiIndex, data: Any, prefix: str) -> None:
     m.codes, m.n, m.built, m.b, m.order, m.offsets = codes, len(codes), built, b, order, offsets
 
 
+def _remove_orphans(folder: Path) -> None:
+    """Temp files of saves whose process is gone (killed mid-write): each may be as large as
+    the index."""
+    for tmp in folder.glob("index-*.*.tmp"):
+        pid = tmp.name.split(".")[-2]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            tmp.unlink(missing_ok=True)
+        except PermissionError:
+            pass  # alive, someone else's
+
+
 def save(root: Path, conn: sqlite3.Connection, index: HashIndex) -> None:
     """Write the index (call after the catalog has committed what it holds)."""
     npz, meta = paths(root)
@@ -97,14 +112,22 @@ def save(root: Path, conn: sqlite3.Connection, index: HashIndex) -> None:
     arrays = {name: index.col(name) for name in COLUMNS}
     arrays |= _tables(index.pdq, "pdq") | _tables(index.ph, "ph")
     arrays["ph_rows"] = index.ph_rows[: len(index.ph)]
-    tmp = npz.with_suffix(".npz.tmp")
-    with tmp.open("wb") as f:
-        # numpy's stub types **kwds against its keyword allow_pickle (bool) as well: a
-        # dict of arrays can never satisfy mypy there, though numpy takes it
-        np.savez(f, **arrays)  # type: ignore[arg-type]
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, npz)
+    # a name of this process's own: two processes saving at once (an ingest, and `similar
+    # FILE` next to it) never write into one temp file; the digest is of what this one wrote,
+    # so a file another replaced it with under this description reads as damaged, not wrong
+    _remove_orphans(npz.parent)
+    tmp = npz.with_suffix(f".npz.{os.getpid()}.tmp")
+    try:
+        with tmp.open("wb") as f:
+            # numpy's stub types **kwds against its keyword allow_pickle (bool) as well: a
+            # dict of arrays can never satisfy mypy there, though numpy takes it
+            np.savez(f, **arrays)  # type: ignore[arg-type]
+            f.flush()
+            os.fsync(f.fileno())
+        digest = _digest(tmp)
+        os.replace(tmp, npz)
+    finally:
+        tmp.unlink(missing_ok=True)  # a full disk: no half file left behind
     token, generation = state(conn)
     description = {
         "format": FORMAT,
@@ -115,9 +138,9 @@ def save(root: Path, conn: sqlite3.Connection, index: HashIndex) -> None:
         "max_rowid": index.max_rowid,
         "last": _last_row(conn, index.max_rowid),
         "rows": len(index),
-        "sha256": _digest(npz),
+        "sha256": digest,
     }
-    tmp = meta.with_suffix(".json.tmp")
+    tmp = meta.with_suffix(f".json.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(description, indent=1), encoding="utf-8")
     os.replace(tmp, meta)
     index.saved_rows = len(index)
