@@ -73,7 +73,7 @@ def _matches(stored: Signature, query: Signature, s: Settings | None = None) -> 
     s = s or Settings()
     index = HashIndex()
     index.add(7, stored.hashes)
-    return decide(query, index.search(query_hashes(query), radius(s)), index.frames, s)
+    return decide(query, index.search(query_hashes(query), radius(s)), index, s)
 
 
 def _crop(im: Image.Image, share: float, where: tuple[float, float]) -> Image.Image:

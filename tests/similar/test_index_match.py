@@ -63,7 +63,7 @@ def test_videos_match_when_offsets_agree() -> None:
     # a clip of seconds 10..19, re-encoded (a few bits flipped), with its own time from 0
     clip = _video([(t - 10.0 + 0.3, _flip(b, 12, rng)) for t, b in long_frames[10:20]])
     hits = index.search(query_hashes(clip), radius(s))
-    [m] = decide(clip, hits, index.frames, s)
+    [m] = decide(clip, hits, index, s)
     assert m.method == "video" and m.frames == 10
     assert m.offset_s == pytest.approx(9.7, abs=0.01)
     # the same frames in a shuffled order: neighbours, but few agree on one offset
@@ -74,8 +74,35 @@ def test_videos_match_when_offsets_agree() -> None:
     )
     strict = Settings(min_frames=5)
     hits = index.search(query_hashes(shuffled), radius(s))
-    assert decide(shuffled, hits, index.frames, strict) == []
-    assert decide(clip, index.search(query_hashes(clip), radius(s)), index.frames, strict)
+    assert decide(shuffled, hits, index, strict) == []
+    assert decide(clip, index.search(query_hashes(clip), radius(s)), index, strict)
+
+
+def test_a_shared_intro_is_not_the_same_footage() -> None:
+    """Two different videos that start with the same 3 frames (a media centre's logo
+    sequence) agree at offset 0, and at the same moments afterwards show unrelated pictures:
+    no link. The same first frames followed by near-misses (a copy under a heavy overlay),
+    or by frames the other video has only at other moments (fast footage sampled elsewhere),
+    stay a link."""
+    rng = random.Random(5)
+    s = Settings()
+    intro = [(float(t), _bits(rng)) for t in (0, 2, 4)]
+    mine = _video(intro + [(float(t), _bits(rng)) for t in range(6, 16, 2)])
+    theirs = intro + [(float(t), _bits(rng)) for t in range(6, 16, 2)]
+    index = HashIndex()
+    index.add(1, _video(theirs).hashes)
+    hits = index.search(query_hashes(mine), radius(s))
+    assert decide(mine, hits, index, s) == []
+    [m] = decide(mine, hits, index, Settings(unrelated_distance=257))  # without the check
+    assert m.frames == 3 and m.offset_s == 0
+    # the same intro, then what the other shows at those moments, 60 bits off: still a copy
+    overlaid = _video(intro + [(t, _flip(b, 60, rng)) for t, b in theirs[3:]])
+    [m] = decide(overlaid, index.search(query_hashes(overlaid), radius(s)), index, s)
+    assert m.frames == 3 and "unlike" not in m.detail
+    # the other's frames half a second away are other pictures, not evidence against
+    elsewhere = _video(intro + [(t + 0.5, _bits(rng)) for t, _ in theirs[3:]])
+    [m] = decide(elsewhere, index.search(query_hashes(elsewhere), radius(s)), index, s)
+    assert m.frames == 3
 
 
 def test_agree_counts_each_frame_once() -> None:

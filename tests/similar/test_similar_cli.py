@@ -203,3 +203,34 @@ def test_videos_link_with_offset_and_screenshot(tmp_path: Path) -> None:
         "starts 5" in run("similar", clip[:10], archive=root).output
         or "starts 4" in run("similar", clip[:10], archive=root).output
     )
+
+
+def test_videos_behind_the_same_intro_are_not_grouped(tmp_path: Path) -> None:
+    """A media centre puts its logo sequence before every video: two different videos that
+    share it are not copies (at the same moments afterwards they show other things), while
+    its copy of a source (the intro, then 10 s of the source) still links to the source. (Cut
+    at an even second: with keyframes every 2 s, both are sampled at the same moments.)"""
+    require_tool("ffmpeg")
+    d = tmp_path / "in"
+    d.mkdir()
+    x264 = ("-c:v", "libx264", "-g", "50")
+    intro = video(tmp_path / "intro.mp4", "mandelbrot=s=640x360:r=25", 6, *x264)
+    source = video(d / "source.mp4", "testsrc2=s=640x360:r=25", 20, *x264)
+    other = video(tmp_path / "other.mp4", "life=s=640x360:r=25:seed=4:ratio=0.4", 10, *x264)
+    for name, body, cut in (
+        ("edited.mp4", source, ("-ss", "4", "-t", "10")),
+        ("news.mp4", other, ()),
+    ):
+        ffmpeg("-i", str(intro), *cut, "-i", str(body), "-filter_complex",
+               "[0:v][1:v]concat=n=2:v=1[v]", "-map", "[v]", *x264, "-pix_fmt", "yuv420p",
+               str(d / name))  # fmt: skip
+    root = _ingest(tmp_path, d)
+    groups = json.loads(run("groups", "--json", archive=root).output)["groups"]
+    names = [sorted(m["name"] for m in g["members"]) for g in groups]
+    assert names == [["edited.mp4", "source.mp4"]]
+    edited = json.loads(
+        run("similar", _sha(root, "edited.mp4")[:10], "--json", archive=root).output
+    )
+    [link] = edited["similar"]
+    assert link["sha256"] == _sha(root, "source.mp4") and link["method"] == "video"
+    assert link["offset_s"] == pytest.approx(-2, abs=0.5)  # the source's 4 s is the edit's 6 s

@@ -180,8 +180,8 @@ def test_query_radii_make_the_same_decisions_as_a_wide_scan(
                   None if h.phash is None else h.phash ^ int(rng.integers(0, 1 << 12)))
              for h in orig.hashes],
         )  # fmt: skip
-        narrow = decide(q, index.search_for(query_hashes(q), s), index.frames, s)
-        wide = decide(q, index.search(query_hashes(q), radius(s)), index.frames, s)
+        narrow = decide(q, index.search_for(query_hashes(q), s), index, s)
+        wide = decide(q, index.search(query_hashes(q), radius(s)), index, s)
         assert narrow == wide
         checked += len(wide)
     assert checked > 10

@@ -86,7 +86,7 @@ class Summary:
 
 def link_new(index: HashIndex, item_id: int, sig: Signature, settings: Settings) -> list[Match]:
     hits = index.search_for(query_hashes(sig), settings, exclude=item_id)
-    return decide(sig, hits, index.frames, settings)
+    return decide(sig, hits, index, settings)
 
 
 class Linker:

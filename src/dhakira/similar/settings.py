@@ -41,6 +41,12 @@ class Settings:
     """Matched frames with agreeing offsets needed to link two videos (fewer if one is short)."""
     min_fraction: float = 0.3
     """...and that share of the shorter video's frames."""
+    unrelated_distance: int = 96
+    """A frame this far (PDQ bits) from every frame of another video at the same moment
+    shows something else there; more such frames than agreeing ones: not the same footage."""
+    same_moment_s: float = 0.25
+    """Frames of two videos this close in time (after the agreed offset) show the same moment:
+    sampling at other frame rates and the offset's error stay within it, a pan barely moves."""
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Settings:
