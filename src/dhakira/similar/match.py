@@ -177,19 +177,22 @@ def _disagreeing(
     nearest: dict[float, int] = {}
     for mine, theirs in pairs:
         times, codes = store.item_frames(other, theirs)
-        if not len(times):
+        mine_q = [q for q in queries if q.variant == mine and q.t is not None]
+        if not len(times) or not mine_q:
             continue
-        for q in queries:
-            if q.variant != mine or q.t is None:
-                continue
-            at = q.t + offset
-            lo = int(np.searchsorted(times, at - tol, side="left"))
-            hi = int(np.searchsorted(times, at + tol, side="right"))
-            if hi <= lo:
-                continue
-            bits = np.frombuffer(q.bits, np.uint8)
-            d = int(np.bitwise_count(codes[lo:hi] ^ bits).sum(axis=1).min())
-            nearest[q.t] = min(nearest.get(q.t, d), d)
+        at = np.array([q.t for q in mine_q]) + offset
+        qbits = np.frombuffer(b"".join(q.bits for q in mine_q), np.uint8).reshape(len(mine_q), -1)
+        lo = np.searchsorted(times, at - tol, side="left")
+        hi = np.searchsorted(times, at + tol, side="right")
+        best = np.full(len(mine_q), 1 << 16)
+        for k in range(int((hi - lo).max(initial=0))):  # the other's frames in each window
+            inside = lo + k < hi
+            d = np.bitwise_count(codes[(lo + k)[inside]] ^ qbits[inside]).sum(axis=1)
+            best[inside] = np.minimum(best[inside], d)
+        for q, d in zip(mine_q, best.tolist(), strict=True):
+            if d < 1 << 16:
+                assert q.t is not None
+                nearest[q.t] = min(nearest.get(q.t, d), d)
     return sum(1 for d in nearest.values() if d >= s.unrelated_distance)
 
 
