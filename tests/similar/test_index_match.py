@@ -105,6 +105,54 @@ def test_a_shared_intro_is_not_the_same_footage() -> None:
     assert m.frames == 3
 
 
+def test_footage_behind_a_shared_intro_or_cut_in_pieces_still_links() -> None:
+    """What only looks like boilerplate is kept: two cuts of the same footage behind the same
+    intro link at the footage's offset (the intro's is set aside); a report that uses the
+    footage in two pieces with other pictures between links although more of its frames are
+    unlike than agree (they lie on both sides); a compilation that starts with 20 s of the
+    footage is longer than any intro."""
+    rng = random.Random(8)
+    s = Settings()
+    footage = [(float(t), _bits(rng)) for t in range(60)]
+    intro = [(float(t), _bits(rng)) for t in range(6)]
+
+    def cut(start: int, stop: int) -> list[tuple[float, bytes]]:
+        return intro + [(6.0 + t - start, _flip(b, 8, rng)) for t, b in footage[start:stop]]
+
+    index = HashIndex()
+    index.add(1, _video(cut(0, 10)).hashes)  # footage 0..9 s at 6..15 s
+    later = _video(cut(4, 14))  # footage 4..13 s at 6..15 s: 6 s shared, 2 s after the intro
+    [m] = decide(later, index.search(query_hashes(later), radius(s)), index, s)
+    assert m.offset_s == pytest.approx(4.0) and m.frames == 6 and "unlike" in m.detail
+
+    index = HashIndex()
+    index.add(2, _video(footage).hashes)
+    studio = [(float(t), _bits(rng)) for t in range(40)]
+    report = _video(
+        studio[:6]
+        + [(6.0 + t, _flip(b, 8, rng)) for t, b in footage[:12]]
+        + [(18.0 + t, b) for t, b in studio[6:18]]
+        + [(30.0 + t, _flip(b, 8, rng)) for t, b in footage[30:40]]  # at 0 s offset: 12..21 s
+    )
+    [m] = decide(report, index.search(query_hashes(report), radius(s)), index, s)
+    assert m.frames == 12 and m.offset_s == pytest.approx(-6.0) and "unlike" in m.detail
+
+    compilation = _video(
+        [(t, _flip(b, 8, rng)) for t, b in footage[:20]] + [(20.0 + t, b) for t, b in studio[:25]]
+    )
+    [m] = decide(compilation, index.search(query_hashes(compilation), radius(s)), index, s)
+    assert m.frames == 20 and m.offset_s == 0
+    assert (
+        decide(
+            compilation,
+            index.search(query_hashes(compilation), radius(s)),
+            index,
+            Settings(boilerplate_max_s=25),
+        )
+        == []
+    )  # were 20 s an intro, it would be set aside
+
+
 def test_agree_counts_each_frame_once() -> None:
     votes = [(5.0, 0, 5.0, 10), (5.1, 0, 5.1, 12), (5.2, 1, 6.2, 8), (9.0, 2, 11.0, 4)]
     n, offset, dists = agree(votes, 1.0)

@@ -12,7 +12,9 @@
   A shared intro or outro (a media centre's logo sequence on every video it publishes) makes
   frames of two different videos agree at one offset; so frames that meet the other video at
   the same moment and look nothing like it there (≥ ``unrelated_distance`` bits, whole
-  and centre alike) vote against: more of them than agreeing frames and there is no link.
+  and centre alike) are unlike it. Agreeing frames that are only a short opening or closing
+  stretch, outnumbered by unlike frames after or before it, are set aside and the next offset
+  is tried.
 * image ↔ video frame: a still (screenshot, thumbnail) matched like an image against frames;
   the frame's time is reported.
 """
@@ -136,35 +138,83 @@ def _video(
             and h.variant == ("frame" if q.variant == "mirror" else q.variant)  # a zoom's
             and h.distance <= s.frame_distance  # centre is its later whole frame: no crossing
         ]
-        found = agree(votes, s.offset_tolerance_s)
-        if not found:
-            continue
-        n, offset, dists = found
-        mine = sum(1 for q in queries if q.variant == family[0])
-        shorter = max(1, min(mine, other_frames))
-        need = min(s.min_frames, shorter)
-        fraction = n / shorter
-        if n < need or fraction < s.min_fraction:
-            continue
-        if n < s.min_frames and min(dists) > s.image_distance:
-            continue  # a short video with few frames must match them closely
-        against = _disagreeing(queries, family[0], store, other, offset, s)
-        if against > n:
-            continue  # they share a stretch (an intro, an outro) and differ at the same moments
-        d = int(median(dists))
-        score = round(min(1.0, fraction) * (1 - d / 128), 3)
-        detail = f"{n}/{shorter} frames" + (f", {against} unlike" if against else "")
-        cand = (method, d, score, n, round(offset, 2), detail)
-        if best is None or cand[2] > best[2]:
+        cand = _offset(votes, queries, family[0], method, other, other_frames, store, s)
+        if cand is not None and (best is None or cand[2] > best[2]):
             best = cand
     return best
 
 
+def _offset(
+    votes: list[tuple[float, float, float, int]],
+    queries: list[Hash],
+    variant: str,
+    method: str,
+    other: int,
+    other_frames: int,
+    store: FrameStore,
+    s: Settings,
+) -> tuple[str, int, float, int, float | None, str] | None:
+    """The best offset the votes agree on that makes a link: the largest agreeing set first;
+    one that is only a shared intro or outro is set aside and the next is tried (two cuts of
+    the same footage behind the same intro agree at offset 0 too, and at their own)."""
+    mine = sum(1 for q in queries if q.variant == variant)
+    shorter = max(1, min(mine, other_frames))
+    need = min(s.min_frames, shorter)
+    while found := agree(votes, s.offset_tolerance_s):
+        n, offset, dists = found
+        fraction = n / shorter
+        if n < need or fraction < s.min_fraction:
+            return None  # the largest agreeing set is too small: the next ones are smaller
+        if n < s.min_frames and min(dists) > s.image_distance:
+            return None  # a short video with few frames must match them closely
+        unlike = _disagreeing(queries, variant, store, other, offset, s)
+        agreeing = [v[1] for v in votes if abs(v[0] - offset) <= s.offset_tolerance_s]
+        if _boilerplate(agreeing, unlike, n, offset, _ends(queries, variant, store, other), s):
+            votes = [v for v in votes if abs(v[0] - offset) > s.offset_tolerance_s]
+            continue
+        d = int(median(dists))
+        score = round(min(1.0, fraction) * (1 - d / 128), 3)
+        detail = f"{n}/{shorter} frames" + (f", {len(unlike)} unlike" if unlike else "")
+        return method, d, score, n, round(offset, 2), detail
+    return None
+
+
+def _ends(queries: list[Hash], variant: str, store: FrameStore, other: int) -> tuple[float, float]:
+    """The last frame time of the query and of the other video."""
+    mine = max((q.t for q in queries if q.variant == variant and q.t is not None), default=0.0)
+    times, _ = store.item_frames(other, "frame")
+    return mine, float(times[-1]) if len(times) else 0.0
+
+
+def _boilerplate(
+    agreeing: list[float],
+    unlike: list[float],
+    n: int,
+    offset: float,
+    ends: tuple[float, float],
+    s: Settings,
+) -> bool:
+    """Whether frames that agree are only a shared opening or closing stretch, outnumbered
+    by unlike frames: an intro (at the start of both: offset about 0, every unlike frame
+    after it) or an outro (both end together, every unlike frame before it), at most
+    ``boilerplate_max_s`` long. An edit that keeps pieces of the footage agrees elsewhere or
+    between unlike stretches; a copy under overlays has few unlike frames."""
+    if len(unlike) <= n or not agreeing:
+        return False
+    if max(agreeing) - min(agreeing) > s.boilerplate_max_s:
+        return False
+    near = 2 * s.offset_tolerance_s  # the last frames sampled may lie a GOP apart
+    intro = abs(offset) <= s.offset_tolerance_s and max(agreeing) < min(unlike)
+    outro = abs(ends[0] + offset - ends[1]) <= near and min(agreeing) > max(unlike)
+    return intro or outro
+
+
 def _disagreeing(
     queries: list[Hash], variant: str, store: FrameStore, other: int, offset: float, s: Settings
-) -> int:
-    """Query frames that, moved by ``offset``, meet the other video at a moment it has a frame
-    of (± ``same_moment_s``) and are ≥ ``unrelated_distance`` bits from every such frame,
+) -> list[float]:
+    """Times of the query frames that, moved by ``offset``, meet the other video at a moment
+    it has a frame of (± ``same_moment_s``) and are ≥ ``unrelated_distance`` bits from every
+    such frame,
     whole frame and centre alike (``variant`` "mirror": the mirrored frames against whole
     frames). Only the same moment counts: a second apart, a pan or fast footage is another
     picture under PDQ (measured: a scrolling source lost 5 of its 9 copies at ±1.5 s)."""
@@ -193,7 +243,7 @@ def _disagreeing(
             if d < 1 << 16:
                 assert q.t is not None
                 nearest[q.t] = min(nearest.get(q.t, d), d)
-    return sum(1 for d in nearest.values() if d >= s.unrelated_distance)
+    return sorted(t for t, d in nearest.items() if d >= s.unrelated_distance)
 
 
 def agree(

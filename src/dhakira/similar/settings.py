@@ -44,6 +44,9 @@ class Settings:
     unrelated_distance: int = 96
     """A frame this far (PDQ bits) from every frame of another video at the same moment
     shows something else there; more such frames than agreeing ones: not the same footage."""
+    boilerplate_max_s: float = 15.0
+    """A shared opening or closing stretch up to this long, and no more, may be an intro or
+    outro (media centres' logo sequences run 3-10 s; a longer shared start is footage)."""
     same_moment_s: float = 0.25
     """Frames of two videos this close in time (after the agreed offset) show the same moment:
     sampling at other frame rates and the offset's error stay within it, a pan barely moves."""
