@@ -6,8 +6,7 @@ bits), whose rows are then checked on PDQ for the loose band. Their chunks widen
 (16 bits for small archives, 21 from ~6 M rows: at 10 M, 12 PDQ chunks with sub-radii 2 or 1
 at 31 bits, 4 or 3 at 48). Where the tables would cost more than a scan (below ~80 000
 rows; at 48 bits, below ~300 000), a faiss ``IndexBinaryFlat`` scans instead, built on first
-use. Either way the answer
-is exactly a flat scan's.
+use. Either way the answer is exactly a flat scan's.
 
 Beside the codes, numpy arrays say whose each hash is: item id, frame time (NaN for images),
 variant code, quality and pHash. The index is persisted (``similar/persist.py``) and rebuilt
@@ -25,7 +24,7 @@ import faiss
 import numpy as np
 
 from dhakira.similar import ALGORITHM, VERSION
-from dhakira.similar.mih import MultiIndex, distances
+from dhakira.similar.mih import MultiIndex, distances, stale
 from dhakira.similar.mih import search as mih_search
 from dhakira.similar.settings import Settings
 from dhakira.similar.signature import HASH_BYTES, Hash
@@ -159,11 +158,10 @@ class HashIndex:
         return times[order], self.pdq.codes[rows].view(np.uint8)
 
     def _rows_of(self, item_id: int) -> np.ndarray:
-        """Rows of one item: by a sorted order of the rows (kept, as the multi-index tables
-        are, until the rows it does not cover grow past 20 000 and 1/64), plus a scan of
-        those."""
+        """Rows of one item: by a sorted order of the rows (rebuilt when the multi-index
+        tables would be), plus a scan of the rows it does not cover."""
         items = self.col("items")
-        if len(items) - self._by_item_n > max(20_000, self._by_item_n // 64):
+        if stale(len(items), self._by_item_n):
             self._by_item = np.argsort(items, kind="stable")
             self._by_item_n = len(items)
         head = items[: self._by_item_n]

@@ -22,7 +22,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from statistics import median
 from typing import Any, Protocol
@@ -160,6 +160,13 @@ def _offset(
     mine = sum(1 for q in queries if q.variant == variant)
     shorter = max(1, min(mine, other_frames))
     need = min(s.min_frames, shorter)
+    theirs: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # the other's frames, read once
+
+    def frames_of(v: str) -> tuple[np.ndarray, np.ndarray]:
+        if v not in theirs:
+            theirs[v] = store.item_frames(other, v)
+        return theirs[v]
+
     while found := agree(votes, s.offset_tolerance_s):
         n, offset, dists = found
         fraction = n / shorter
@@ -167,9 +174,9 @@ def _offset(
             return None  # the largest agreeing set is too small: the next ones are smaller
         if n < s.min_frames and min(dists) > s.image_distance:
             return None  # a short video with few frames must match them closely
-        unlike = _disagreeing(queries, variant, store, other, offset, s)
+        unlike = _disagreeing(queries, variant, frames_of, offset, s)
         agreeing = [v[1] for v in votes if abs(v[0] - offset) <= s.offset_tolerance_s]
-        if _boilerplate(agreeing, unlike, n, offset, _ends(queries, variant, store, other), s):
+        if _boilerplate(agreeing, unlike, n, offset, _ends(queries, variant, frames_of), s):
             votes = [v for v in votes if abs(v[0] - offset) > s.offset_tolerance_s]
             continue
         d = int(median(dists))
@@ -179,10 +186,13 @@ def _offset(
     return None
 
 
-def _ends(queries: list[Hash], variant: str, store: FrameStore, other: int) -> tuple[float, float]:
+FramesOf = Callable[[str], tuple[np.ndarray, np.ndarray]]  # the other video's, by variant
+
+
+def _ends(queries: list[Hash], variant: str, frames_of: FramesOf) -> tuple[float, float]:
     """The last frame time of the query and of the other video."""
     mine = max((q.t for q in queries if q.variant == variant and q.t is not None), default=0.0)
-    times, _ = store.item_frames(other, "frame")
+    times, _ = frames_of("frame")
     return mine, float(times[-1]) if len(times) else 0.0
 
 
@@ -210,14 +220,14 @@ def _boilerplate(
 
 
 def _disagreeing(
-    queries: list[Hash], variant: str, store: FrameStore, other: int, offset: float, s: Settings
+    queries: list[Hash], variant: str, frames_of: FramesOf, offset: float, s: Settings
 ) -> list[float]:
     """Times of the query frames that, moved by ``offset``, meet the other video at a moment
     it has a frame of (± ``same_moment_s``) and are ≥ ``unrelated_distance`` bits from every
-    such frame,
-    whole frame and centre alike (``variant`` "mirror": the mirrored frames against whole
-    frames). Only the same moment counts: a second apart, a pan or fast footage is another
-    picture under PDQ (measured: a scrolling source lost 5 of its 9 copies at ±1.5 s)."""
+    such frame, whole frame and centre alike (``variant`` "mirror": the mirrored frames
+    against whole frames). Only the same moment counts: a second apart, a pan or fast
+    footage is another picture under PDQ (measured: a scrolling source lost 5 of its 9 copies
+    at ±1.5 s)."""
     pairs = (
         (("mirror", "frame"),)
         if variant == "mirror"
@@ -226,7 +236,7 @@ def _disagreeing(
     tol = s.same_moment_s
     nearest: dict[float, int] = {}
     for mine, theirs in pairs:
-        times, codes = store.item_frames(other, theirs)
+        times, codes = frames_of(theirs)
         mine_q = [q for q in queries if q.variant == mine and q.t is not None]
         if not len(times) or not mine_q:
             continue

@@ -39,6 +39,13 @@ FLAT_COST = 0.07
 QUERY_COST = 5000.0
 
 
+def stale(n: int, built: int) -> bool:
+    """Whether a structure built over the first ``built`` of ``n`` rows (the rest scanned)
+    should be built again: past 20 000 unbuilt rows and 1/64 of the whole, so rebuilding
+    costs a few % of adding."""
+    return n - built > max(20_000, built // 64)
+
+
 def chunk_bits(n: int) -> int:
     """Chunk width for ``n`` rows: log2(n) - 2 bits, within 16..21."""
     if n < 2:
@@ -117,9 +124,8 @@ class MultiIndex:
         self.n = need
 
     def maybe_rebuild(self) -> None:
-        """Rebuild the tables when the rows they do not cover (scanned flat) grow costly:
-        past 20 000 rows and 1/64 of the whole, so rebuilding costs a few % of adding."""
-        if self.n - self.built > max(20_000, self.built // 64):
+        """Rebuild the tables when the rows they do not cover (scanned flat) grow costly."""
+        if stale(self.n, self.built):
             self.rebuild()
 
     def rebuild(self) -> None:

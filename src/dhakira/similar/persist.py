@@ -141,8 +141,11 @@ def save(root: Path, conn: sqlite3.Connection, index: HashIndex) -> None:
         "sha256": digest,
     }
     tmp = meta.with_suffix(f".json.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(description, indent=1), encoding="utf-8")
-    os.replace(tmp, meta)
+    try:
+        tmp.write_text(json.dumps(description, indent=1), encoding="utf-8")
+        os.replace(tmp, meta)
+    finally:
+        tmp.unlink(missing_ok=True)
     index.saved_rows = len(index)
 
 
