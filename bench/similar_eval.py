@@ -4,7 +4,8 @@ Images: scikit-image's shipped photos (when installed) and generated scenes, eac
 as re-uploads are (low-quality JPEG, resize, thumbnail, brightness, contrast, grayscale,
 caption bar, logo, crops of 5-25 %, letterbox, pillarbox, small rotations, mirror). Video:
 ffmpeg sources (mandelbrot, life, cellauto, testsrc2) and pans over photos, re-encoded to other
-codecs and bitrates, resized, cut, at another frame rate, with a logo, mirrored.
+codecs and bitrates, resized, cut, at another frame rate, with a logo, mirrored, behind a
+shared intro, and before a shared outro after footage of a length of its own.
 
 Every original and every copy goes into one index, as in an archive; each is queried as it
 would be at ingest, and the links made are compared with the labels (same source or not).
@@ -267,22 +268,38 @@ def make_video(args: tuple[int, str, Path]) -> Path:
 
 
 INTRO_SECONDS = 5
+OUTRO_SECONDS = 6
 
 
-def make_intro(folder: Path) -> Path:
-    """A media centre's logo sequence: a slow zoom over a captioned picture, 5 s, that the
-    "intro" copies of every source start with (then 10 s of the source, from 3 s in)."""
-    out = folder / "intro.mp4"
+def _card_clip(folder: Path, name: str, seed: int, caption: str, seconds: int) -> Path:
+    """A media centre's logo sequence: a slow zoom over a captioned picture."""
+    out = folder / f"{name}.mp4"
     if not out.exists():
-        card = _bar(scene(4242, (1280, 720)), "شبكة أخبار الغوطة  GHOUTA NEWS NETWORK")
-        card.save(folder / "intro.png")
+        card = _bar(scene(seed, (1280, 720)), caption)
+        card.save(folder / f"{name}.png")
         zoom = "zoompan=z='min(zoom+0.004,1.6)':x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)'"
         _ff([
-            "-loop", "1", "-i", str(folder / "intro.png"), "-vf",
-            f"{zoom}:d={INTRO_SECONDS * 25}:s=640x360:fps=25", "-t", str(INTRO_SECONDS),
+            "-loop", "1", "-i", str(folder / f"{name}.png"), "-vf",
+            f"{zoom}:d={seconds * 25}:s=640x360:fps=25", "-t", str(seconds),
             "-c:v", "libx264", "-pix_fmt", "yuv420p", str(out),
         ])  # fmt: skip
     return out
+
+
+def make_intro(folder: Path) -> Path:
+    """The 5 s intro that the "intro" copies of every source start with (then 10 s of the
+    source, from 3 s in)."""
+    return _card_clip(folder, "intro", 4242, "شبكة أخبار الغوطة  GHOUTA NEWS NETWORK", 5)
+
+
+def make_outro(folder: Path) -> Path:
+    """The 6 s outro that the "outro" copies of every source end with, after 10-12.5 s of the
+    source (a length of its own per source: the copies are sampled at other moments)."""
+    return _card_clip(folder, "outro", 4343, "تنسيقية دوما  DOUMA COORDINATION", OUTRO_SECONDS)
+
+
+def outro_seconds(source: int) -> float:
+    return 10 + 0.35 * (source % 8)
 
 
 def copy_path(folder: Path, source: int, name: str) -> Path:
@@ -297,6 +314,13 @@ def video_entry(args: tuple[int, str, Path, Path]) -> Entry:
     if name == "intro" and not path.exists():  # the shared intro, then 10 s of the source
         _ff([
             "-i", str(folder / "intro.mp4"), "-ss", "3", "-t", "10", "-i", str(original),
+            "-filter_complex", "[0:v][1:v]concat=n=2:v=1[v]", "-map", "[v]", "-c:v",
+            "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", str(path),
+        ])  # fmt: skip
+    elif name == "outro" and not path.exists():  # some of the source, then the shared outro
+        _ff([
+            "-ss", "3", "-t", str(outro_seconds(source)), "-i", str(original),
+            "-i", str(folder / "outro.mp4"),
             "-filter_complex", "[0:v][1:v]concat=n=2:v=1[v]", "-map", "[v]", "-c:v",
             "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", str(path),
         ])  # fmt: skip
@@ -529,7 +553,8 @@ def eval_videos(
         originals = list(pool.map(make_video, [(i, s, folder) for i, s in enumerate(sources)]))
         jobs = [(i, "original", o, folder) for i, o in enumerate(originals)]
         make_intro(folder)
-        names = [*VIDEO_TRANSFORMS, "intro"]
+        make_outro(folder)
+        names = [*VIDEO_TRANSFORMS, "intro", "outro"]
         jobs += [(i, t, o, folder) for i, o in enumerate(originals) for t in names]
         entries = list(pool.map(video_entry, jobs))
     print(f"\nvideos: {len(entries)} made and signed in {time.perf_counter() - start:.1f} s")
@@ -541,19 +566,17 @@ def eval_videos(
         f"pdq-middle<={PDQ_T}": plain_links(entries, pq, PDQ_T),
     }
     report("VIDEOS", entries, methods)
-    intros = {i for i, e in enumerate(entries) if e.transform == "intro"}
+    shared = {b: {i for i, e in enumerate(entries) if e.transform == b} for b in BOILERPLATE}
     for m, links in methods.items():
         r, p = overall(entries, links)
-        shared = sum(
-            a in intros and b in intros and entries[a].source != entries[b].source for a, b in links
+        behind = "; ".join(
+            f"{_different(entries, links, ks)} of {len(ks) * (len(ks) - 1) // 2} pairs of"
+            f" different videos with the same {b} linked"
+            for b, ks in shared.items()
         )
-        print(
-            f"  {m:<20} overall recall {r:.3f} precision {p:.4f} ({len(links)} links;"
-            f" {shared} of {len(intros) * (len(intros) - 1) // 2} pairs of different videos"
-            " behind the same intro linked)"
-        )
-    # (the intro copies share their first seconds with each other by construction)
-    frames = [(e, h.bits) for e in entries if e.transform != "intro" for h in e.sig.hashes]
+        print(f"  {m:<20} overall recall {r:.3f} precision {p:.4f} ({len(links)} links; {behind})")
+    # (the intro and outro copies share seconds with each other by construction)
+    frames = [(e, h.bits) for e in entries if e.transform not in BOILERPLATE for h in e.sig.hashes]
     rng = random.Random(0)
     pairs = [rng.sample(frames, 2) for _ in range(200_000)]
     d = min(hamming(a[1], b[1]) for a, b in pairs if a[0].source != b[0].source)
@@ -572,6 +595,14 @@ def eval_videos(
     )
     if mpeg7:
         eval_mpeg7(entries, folder, workers)
+
+
+BOILERPLATE = ("intro", "outro")
+
+
+def _different(entries: list[Entry], links: set[tuple[int, int]], ks: set[int]) -> int:
+    """Links between copies in ``ks`` of different sources."""
+    return sum(a in ks and b in ks and entries[a].source != entries[b].source for a, b in links)
 
 
 def _phash_distance(a: Any, b: Any) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import numpy as np
@@ -80,10 +81,11 @@ def test_videos_match_when_offsets_agree() -> None:
 
 def test_a_shared_intro_is_not_the_same_footage() -> None:
     """Two different videos that start with the same 3 frames (a media centre's logo
-    sequence) agree at offset 0, and at the same moments afterwards show unrelated pictures:
-    no link. The same first frames followed by near-misses (a copy under a heavy overlay),
-    or by frames the other video has only at other moments (fast footage sampled elsewhere),
-    stay a link."""
+    sequence) agree at offset 0, and afterwards show unrelated pictures: no link, whether the
+    other is sampled at the same moments or half a second away. The same first frames followed
+    by near-misses (a copy under a heavy overlay) stay a link, and so do frames that are
+    unrelated to the other's at the same moment but near one of its frames within a second
+    (fast footage sampled at other moments)."""
     rng = random.Random(5)
     s = Settings()
     intro = [(float(t), _bits(rng)) for t in (0, 2, 4)]
@@ -95,14 +97,51 @@ def test_a_shared_intro_is_not_the_same_footage() -> None:
     assert decide(mine, hits, index, s) == []
     [m] = decide(mine, hits, index, Settings(unrelated_distance=257))  # without the check
     assert m.frames == 3 and m.offset_s == 0
+    elsewhere = _video(intro + [(t + 0.5, _bits(rng)) for t, _ in theirs[3:]])
+    assert decide(elsewhere, index.search(query_hashes(elsewhere), radius(s)), index, s) == []
     # the same intro, then what the other shows at those moments, 60 bits off: still a copy
     overlaid = _video(intro + [(t, _flip(b, 60, rng)) for t, b in theirs[3:]])
     [m] = decide(overlaid, index.search(query_hashes(overlaid), radius(s)), index, s)
     assert m.frames == 3 and "unlike" not in m.detail
-    # the other's frames half a second away are other pictures, not evidence against
-    elsewhere = _video(intro + [(t + 0.5, _bits(rng)) for t, _ in theirs[3:]])
-    [m] = decide(elsewhere, index.search(query_hashes(elsewhere), radius(s)), index, s)
-    assert m.frames == 3
+    # sampled a second after the other's frames, each unrelated to the one before it but 60
+    # bits from the one after it
+    moving = _video(
+        intro + [(t + 1, _flip(b, 60, rng)) for (t, _), (_, b) in itertools.pairwise(theirs[3:])]
+    )
+    [m] = decide(moving, index.search(query_hashes(moving), radius(s)), index, s)
+    assert m.frames == 3 and "unlike" not in m.detail
+
+
+def test_a_shared_outro_is_not_the_same_footage_whatever_the_sampling_phase() -> None:
+    """Two different videos, 10 s and 10.5 s of footage, then the same 6 s outro: aligned at
+    their ends, their frames (a 1 s grid from each one's start) lie half a second apart, and
+    each footage frame is unrelated to the other's nearest ones: no link. The same outro after
+    the same footage, cut half a second later, links."""
+    rng = random.Random(6)
+    s = Settings()
+    outro = [_bits(rng) for _ in range(6)]
+    footage = [_bits(rng) for _ in range(11)]
+
+    def video(length: float, frames: list[bytes], flip: int) -> Signature:
+        times = [float(t) for t in range(int(length) + 1) if t < length]
+        body = [(t, _flip(frames[int(t)], flip, rng)) for t in times]
+        return _video(body + [(length + t, _flip(outro[t], 4, rng)) for t in range(6)])
+
+    index = HashIndex()
+    index.add(1, video(10.0, footage, 0).hashes)
+    other = video(10.5, [_bits(rng) for _ in range(11)], 0)
+    hits = index.search(query_hashes(other), radius(s))
+    [m] = decide(other, hits, index, Settings(unrelated_distance=257))  # without the check
+    assert m.frames == 6 and m.offset_s == pytest.approx(-0.5)
+    assert decide(other, hits, index, s) == []
+    assert decide(other, hits, index, Settings(same_moment_s=0.25))  # the gap this closes
+    # the same footage, cut 0.5 s later: its frames lie between the other's, near them
+    later = _video(
+        [(float(t), _flip(footage[t], 30, rng)) for t in range(10)]
+        + [(9.5 + t, _flip(outro[t], 4, rng)) for t in range(6)]
+    )
+    [m] = decide(later, index.search(query_hashes(later), radius(s)), index, s)
+    assert m.frames >= 6
 
 
 def test_footage_behind_a_shared_intro_or_cut_in_pieces_still_links() -> None:

@@ -10,11 +10,11 @@
   the longer video. Each frame votes with its whole picture and its centre (logos, bars);
   the query's mirrored frames vote separately (a mirrored copy).
   A shared intro or outro (a media centre's logo sequence on every video it publishes) makes
-  frames of two different videos agree at one offset; so frames that meet the other video at
-  the same moment and look nothing like it there (≥ ``unrelated_distance`` bits, whole
-  and centre alike) are unlike it. Agreeing frames that are only a short opening or closing
-  stretch, outnumbered by unlike frames after or before it, are set aside and the next offset
-  is tried.
+  frames of two different videos agree at one offset; so frames that look nothing like any
+  frame of the other video within ``same_moment_s`` of the same moment (≥
+  ``unrelated_distance`` bits, whole and centre alike) are unlike it. Agreeing frames that
+  are only a short opening or closing stretch, outnumbered by unlike frames after or before
+  it, are set aside and the next offset is tried.
 * image ↔ video frame: a still (screenshot, thumbnail) matched like an image against frames;
   the frame's time is reported.
 """
@@ -222,12 +222,13 @@ def _boilerplate(
 def _disagreeing(
     queries: list[Hash], variant: str, frames_of: FramesOf, offset: float, s: Settings
 ) -> list[float]:
-    """Times of the query frames that, moved by ``offset``, meet the other video at a moment
-    it has a frame of (± ``same_moment_s``) and are ≥ ``unrelated_distance`` bits from every
-    such frame, whole frame and centre alike (``variant`` "mirror": the mirrored frames
-    against whole frames). Only the same moment counts: a second apart, a pan or fast
-    footage is another picture under PDQ (measured: a scrolling source lost 5 of its 9 copies
-    at ±1.5 s)."""
+    """Times of the query frames that, moved by ``offset``, meet the other video where it has
+    frames (± ``same_moment_s``: the nearest sampled one, whatever the two sampling phases)
+    and are ≥ ``unrelated_distance`` bits from every one of them, whole frame and centre alike
+    (``variant`` "mirror": the mirrored frames against whole frames). A frame a second away
+    in fast footage can be another picture under PDQ, so unlike frames only ever set aside
+    the agreeing frames of an intro or outro shape (``_boilerplate``), never footage agreeing
+    elsewhere (measured: no copy lost on the eval set, its scrolling source included)."""
     pairs = (
         (("mirror", "frame"),)
         if variant == "mirror"

@@ -47,9 +47,11 @@ class Settings:
     boilerplate_max_s: float = 15.0
     """A shared opening or closing stretch up to this long, and no more, may be an intro or
     outro (media centres' logo sequences run 3-10 s; a longer shared start is footage)."""
-    same_moment_s: float = 0.25
-    """Frames of two videos this close in time (after the agreed offset) show the same moment:
-    sampling at other frame rates and the offset's error stay within it, a pan barely moves."""
+    same_moment_s: float = 1.0
+    """A query frame is compared with the other video's frames this close in time (after the
+    agreed offset): half the sampling step, so that every frame meets the nearest one whatever
+    the two videos' sampling phases (an outro after footage of another length); unlike only
+    when all of them are unrelated."""
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Settings:
