@@ -127,6 +127,24 @@ def test_temp_files_of_dead_saves_are_removed(archive: Archive) -> None:
     assert how == "saved"
 
 
+def test_index_files_of_older_signature_versions_are_removed(archive: Archive) -> None:
+    """Once the current version's index is saved, an older version's file (left by the
+    Dhakira that signed the archive before) is removed; other files stay."""
+    _store(archive, range(1, 5), np.random.default_rng(4))
+    npz, meta = paths(archive.root)
+    folder = npz.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    old = [folder / f"index-{ALGORITHM}-v{VERSION - 1}{ext}" for ext in (".npz", ".json")]
+    for p in old:
+        p.write_bytes(b"an older version's index")
+    other = folder / "notes.txt"
+    other.write_text("kept")
+    save(archive.root, archive.catalog.conn, load(archive.catalog.conn))
+    assert not any(p.exists() for p in old)
+    assert npz.exists() and meta.exists() and other.exists()
+    assert open_index(archive.root, archive.catalog.conn)[1] == "saved"
+
+
 def test_comparing_a_file_keeps_the_index_it_had_to_rebuild(
     archive: Archive, tmp_path: Path
 ) -> None:

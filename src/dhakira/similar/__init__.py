@@ -11,4 +11,4 @@ reads connected components from it; ``derive`` computes signatures for items tha
 from __future__ import annotations
 
 ALGORITHM = "pdq"
-VERSION = 2  # bump when what a signature holds changes: old rows stay, new ones are computed
+VERSION = 3  # bump when what a signature holds changes: old rows stay, new ones are computed

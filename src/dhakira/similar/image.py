@@ -22,6 +22,7 @@ from dhakira.similar.signature import MIRROR, Hash, Signature, SignatureError
 
 DRAFT = 128  # JPEG: decoded at the smallest DCT scale that keeps both sides >= this
 WORK_SIDE = 256  # regions are cut from a grey copy at most this size (PDQ samples 64²)
+SAMPLE_SIDE = 80  # windows are sampled from a copy whose short side is at least this
 REFINE_SIDE = 1024  # trimmed edges are placed again on the decode, kept up to about this size
 MAX_DECODE_PIXELS = 40_000_000  # ~120 MB as RGB: the most one worker decodes at once
 MIN_SIDE = 8  # smaller pictures hold too little to compare
@@ -33,6 +34,7 @@ CORNER = 0.85  # each corner window keeps this share
 SIDE_WINDOW = 0.85  # the windows in the middle of each side, and the middle one, keep this share
 TURNS = (4.0,)  # query only: the centre turned by ± these angles (degrees)
 VARIANTS = ("trim", "centre", "corners", "sides", "turns")
+_BILINEAR = Image.Resampling.BILINEAR
 
 
 def load(path: Path) -> tuple[Image.Image, int, int]:
@@ -120,16 +122,15 @@ def _longest_run(plain: np.ndarray, colour: np.ndarray, sides: Sides) -> tuple[i
     white, or the colour of either edge of the picture (a bar's)."""
     dark = (colour <= DARK) | (colour >= 255 - DARK)
     border = _bar(plain, colour, sides[0]) | _bar(plain, colour, sides[1]) | (plain & dark)
-    best, start = (0, len(border)), None
-    best_len = -1
-    for i, b in enumerate([*border.tolist(), True]):
-        if not b and start is None:
-            start = i
-        elif b and start is not None:
-            if i - start > best_len:
-                best, best_len = (start, i), i - start
-            start = None
-    return best if best_len > 0 else (0, len(border))
+    # runs of picture lines: where "not border" steps up (a start) and down (an end)
+    picture = np.zeros(len(border) + 2, np.int8)
+    picture[1:-1] = ~border
+    steps = np.diff(picture)
+    starts, ends = np.flatnonzero(steps == 1), np.flatnonzero(steps == -1)
+    if not len(starts):
+        return 0, len(border)
+    k = int(np.argmax(ends - starts))  # the first of the longest
+    return int(starts[k]), int(ends[k])
 
 
 Box = tuple[int, int, int, int]
@@ -333,9 +334,14 @@ def signature_of(
             if name == "trim":
                 picture = _picture(fine, colours, (w, h), (width, height))
     boxes += windows(w, h, variants)
-    regions: list[tuple[Image.Image, fasthash.Box]] = [(im, b) for _, b in boxes]
-    turns = _turned(im) if "turns" in variants else []
-    a = fasthash.samples(regions + [(t, (0, 0, *t.size)) for _, t in turns])
+    k = min(w, h) // SAMPLE_SIDE
+    if k > 1:  # sampled from a k × k box reduction (its pixel i covers [ik, ik + k))
+        im = im.reduce(k)
+        boxes = [(n, (b[0] / k, b[1] / k, b[2] / k, b[3] / k)) for n, b in boxes]
+    a = fasthash.samples([(im, b) for _, b in boxes])
+    turns = _turned(a[0], w, h) if "turns" in variants else []
+    if turns:
+        a = np.concatenate([a, np.stack([t for _, t in turns])])
     spectra = fasthash.spectra(a)
     # every region's hash, then those of the full picture's 7 rotations/mirrors: one batch
     bits = fasthash.bits(np.concatenate([spectra, fasthash.dihedral_spectra(spectra[0])[1:]]))
@@ -356,17 +362,15 @@ def signature_of(
     return Signature("image", hashes, width, height, query_only=query_only, picture=picture)
 
 
-def _turned(im: Image.Image) -> list[tuple[str, Image.Image]]:
-    """The centre window of the picture turned by ± each of TURNS degrees (query only): a
-    slightly rotated copy then meets the other's stored centre, whichever came first. The
-    picture is first reduced (the windows' tent filter) to the scale of the centre's 64×64
-    samples, R × R for the whole picture; each turn is then one bilinear affine map onto the
-    samples, straight from that."""
-    w, h = im.size
+def _turned(full: np.ndarray, w: int, h: int) -> list[tuple[str, np.ndarray]]:
+    """The centre window of a w × h picture turned by ± each of TURNS degrees (query only): a
+    slightly rotated copy then meets the other's stored centre, whichever came first. Each
+    turn is one bilinear affine map from the whole picture's 64×64 samples (``full``: already
+    reduced by the windows' tent filter) onto the turned window's samples (a 4° turn of the
+    centre window stays inside the picture)."""
     side = fasthash.SAMPLES
-    r = round(side / CENTRE)  # the whole picture, in samples of the centre window
-    small = im.resize((r, r), Image.Resampling.BILINEAR)
-    fx, fy = r / w, r / h  # picture px -> reduced px
+    picture = Image.fromarray(full.astype(np.uint8), "L")
+    fx, fy = side / w, side / h  # picture px -> samples
     cw, ch = w * CENTRE, h * CENTRE
     sx, sy = cw / side, ch / side  # output sample -> picture px
     turned = []
@@ -375,14 +379,12 @@ def _turned(im: Image.Image) -> list[tuple[str, Image.Image]]:
             angle = -math.radians(sign * deg)  # as Image.rotate(sign * deg)
             cos, sin = math.cos(angle), math.sin(angle)
             # output (u, v) -> centred window point (px) -> turned about the picture's centre
-            # -> the reduced picture
+            # -> the picture's samples
             matrix = (
-                fx * cos * sx, fx * sin * sy, r / 2 - fx * (cos * cw / 2 + sin * ch / 2),
-                -fy * sin * sx, fy * cos * sy, r / 2 + fy * (sin * cw / 2 - cos * ch / 2),
+                fx * cos * sx, fx * sin * sy, side / 2 - fx * (cos * cw / 2 + sin * ch / 2),
+                -fy * sin * sx, fy * cos * sy, side / 2 + fy * (sin * cw / 2 - cos * ch / 2),
             )  # fmt: skip
             name = f"turn{'+' if sign > 0 else '-'}{deg:g}"
-            affine = Image.Transform.AFFINE
-            turned.append(
-                (name, small.transform((side, side), affine, matrix, Image.Resampling.BILINEAR))
-            )
+            out = picture.transform((side, side), Image.Transform.AFFINE, matrix, _BILINEAR)
+            turned.append((name, np.asarray(out, np.float32)))
     return turned

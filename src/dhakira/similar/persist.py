@@ -105,6 +105,15 @@ def _remove_orphans(folder: Path) -> None:
             pass  # alive, someone else's
 
 
+def _remove_other_versions(folder: Path) -> None:
+    """Index files of other signature versions (an archive signed again by a newer Dhakira):
+    derived data no version reads but its own, each as large as the index."""
+    keep = {p.name for p in paths(folder.parent.parent)}
+    for old in folder.glob(f"index-{ALGORITHM}-v*"):
+        if old.name not in keep and old.suffix in (".npz", ".json"):
+            old.unlink(missing_ok=True)
+
+
 def save(root: Path, conn: sqlite3.Connection, index: HashIndex) -> None:
     """Write the index (call after the catalog has committed what it holds)."""
     npz, meta = paths(root)
@@ -147,6 +156,7 @@ def save(root: Path, conn: sqlite3.Connection, index: HashIndex) -> None:
     finally:
         tmp.unlink(missing_ok=True)
     index.saved_rows = len(index)
+    _remove_other_versions(npz.parent)
 
 
 def read(root: Path, conn: sqlite3.Connection) -> HashIndex:
