@@ -6,10 +6,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
+from dataclasses import asdict
 from pathlib import Path
 
 from tests.conftest import run
 from tests.similar.media import photo
+
+from dhakira.similar import VERSION
+from dhakira.similar.settings import Settings
 
 
 def _links(root: Path) -> dict[frozenset[str], str]:
@@ -69,6 +73,49 @@ def test_links_revisited_when_thresholds_change(tmp_path: Path) -> None:
         kinds = Counter(t for (t,) in conn.execute("SELECT type FROM events"))
     assert kinds["link.withdrawn"] == 1 and kinds["similarity.relinked"] == 2
     assert kinds["link.confirmed"] == 1 and kinds["link.rejected"] == 1
+
+
+def test_a_new_signature_version_relinks_the_archive(tmp_path: Path) -> None:
+    """An archive signed and linked by an older signature version (its settings recorded as
+    an older Dhakira did): the next derive signs every item with the current version and
+    relinks, and a link that only the older signature made is withdrawn, not left behind."""
+    d = tmp_path / "in"
+    d.mkdir()
+    photo(d / "x.png", 40)
+    photo(d / "x-copy.png", 40, "rotate-2°")
+    photo(d / "y.png", 41)
+    photo(d / "z.png", 42)
+    root = tmp_path / "archive"
+    assert run("init", root).exit_code == 0
+    assert run("add", "-c", "c", "--no-ocr", d, archive=root).exit_code == 0
+    y, z = (_sha(root, n) for n in ("y.png", "z.png"))
+    with sqlite3.connect(root / "catalog.sqlite") as conn:
+        conn.execute("UPDATE sim_signatures SET version = ?", (VERSION - 1,))
+        conn.execute("UPDATE sim_hashes SET version = ?", (VERSION - 1,))
+        a, b = sorted(
+            conn.execute("SELECT id FROM items WHERE sha256 = ?", (s,)).fetchone()[0]
+            for s in (y, z)
+        )
+        conn.execute(
+            "INSERT INTO sim_links(a, b, method, score, distance, status, created_at,"
+            " updated_at) VALUES (?, ?, 'image', 0.8, 20, 'auto', ?, ?)",
+            (a, b, "2026-01-01T00:00:00.000000Z", "2026-01-01T00:00:00.000000Z"),
+        )
+        conn.execute(
+            "UPDATE sim_index_state SET link_settings = ?",
+            (json.dumps(asdict(Settings()), sort_keys=True),),
+        )
+    pairs = {n: frozenset((f"{n}.png", f"{m}.png")) for n, m in (("x", "x-copy"), ("y", "z"))}
+    assert _links(root) == {pairs["x"]: "auto", pairs["y"]: "auto"}
+    out = json.loads(run("derive", "--json", archive=root).output)
+    assert out["signed"] == 4
+    assert _links(root) == {pairs["x"]: "auto", pairs["y"]: "withdrawn"}
+    with sqlite3.connect(root / "catalog.sqlite") as conn:
+        versions = {v for (v,) in conn.execute("SELECT version FROM sim_signatures")}
+        kinds = Counter(t for (t,) in conn.execute("SELECT type FROM events"))
+    assert versions == {VERSION - 1, VERSION}  # the old rows stay beside the new
+    assert kinds["similarity.relinked"] == 1 and kinds["link.withdrawn"] == 1
+    assert json.loads(run("derive", "--json", archive=root).output)["signed"] == 0  # settled
 
 
 def test_relinking_keeps_a_link_whose_item_is_re_signed_first(tmp_path: Path) -> None:

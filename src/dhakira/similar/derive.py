@@ -131,7 +131,10 @@ class Linker:
 
 
 def settings_json(settings: Settings) -> str:
-    return json.dumps(asdict(settings), sort_keys=True)
+    """What links are made under: the settings and the signature version. A change in either
+    (a new version signs every item again) relinks the whole archive, so links that only an
+    older signature found are withdrawn, not left behind."""
+    return json.dumps({**asdict(settings), "signature": f"{ALGORITHM}-v{VERSION}"}, sort_keys=True)
 
 
 def settings_changed(archive: Archive, settings: Settings) -> bool:
