@@ -339,7 +339,7 @@ def signature_of(
         im = im.reduce(k)
         boxes = [(n, (b[0] / k, b[1] / k, b[2] / k, b[3] / k)) for n, b in boxes]
     a = fasthash.samples([(im, b) for _, b in boxes])
-    turns = _turned(a[0], w, h) if "turns" in variants else []
+    turns = _turned(im) if "turns" in variants else []
     if turns:
         a = np.concatenate([a, np.stack([t for _, t in turns])])
     spectra = fasthash.spectra(a)
@@ -362,15 +362,18 @@ def signature_of(
     return Signature("image", hashes, width, height, query_only=query_only, picture=picture)
 
 
-def _turned(full: np.ndarray, w: int, h: int) -> list[tuple[str, np.ndarray]]:
-    """The centre window of a w × h picture turned by ± each of TURNS degrees (query only): a
-    slightly rotated copy then meets the other's stored centre, whichever came first. Each
-    turn is one bilinear affine map from the whole picture's 64×64 samples (``full``: already
-    reduced by the windows' tent filter) onto the turned window's samples (a 4° turn of the
-    centre window stays inside the picture)."""
+def _turned(im: Image.Image) -> list[tuple[str, np.ndarray]]:
+    """The centre window of the picture ``im`` turned by ± each of TURNS degrees (query
+    only): a slightly rotated copy then meets the other's stored centre, whichever came first.
+    The picture is first reduced (the windows' tent filter) to the scale of the centre's 64×64
+    samples, R × R for the whole picture; each turn is then one bilinear affine map onto the
+    samples, straight from that (beyond about 3.6:1, the turned window's corners fall outside
+    the picture and are black)."""
+    w, h = im.size
     side = fasthash.SAMPLES
-    picture = Image.fromarray(full.astype(np.uint8), "L")
-    fx, fy = side / w, side / h  # picture px -> samples
+    r = round(side / CENTRE)  # the whole picture, in samples of the centre window
+    small = im.resize((r, r), _BILINEAR)
+    fx, fy = r / w, r / h  # picture px -> reduced px
     cw, ch = w * CENTRE, h * CENTRE
     sx, sy = cw / side, ch / side  # output sample -> picture px
     turned = []
@@ -379,12 +382,12 @@ def _turned(full: np.ndarray, w: int, h: int) -> list[tuple[str, np.ndarray]]:
             angle = -math.radians(sign * deg)  # as Image.rotate(sign * deg)
             cos, sin = math.cos(angle), math.sin(angle)
             # output (u, v) -> centred window point (px) -> turned about the picture's centre
-            # -> the picture's samples
+            # -> the reduced picture
             matrix = (
-                fx * cos * sx, fx * sin * sy, side / 2 - fx * (cos * cw / 2 + sin * ch / 2),
-                -fy * sin * sx, fy * cos * sy, side / 2 + fy * (sin * cw / 2 - cos * ch / 2),
+                fx * cos * sx, fx * sin * sy, r / 2 - fx * (cos * cw / 2 + sin * ch / 2),
+                -fy * sin * sx, fy * cos * sy, r / 2 + fy * (sin * cw / 2 - cos * ch / 2),
             )  # fmt: skip
             name = f"turn{'+' if sign > 0 else '-'}{deg:g}"
-            out = picture.transform((side, side), Image.Transform.AFFINE, matrix, _BILINEAR)
+            out = small.transform((side, side), Image.Transform.AFFINE, matrix, _BILINEAR)
             turned.append((name, np.asarray(out, np.float32)))
     return turned

@@ -11,10 +11,11 @@
   the query's mirrored frames vote separately (a mirrored copy).
   A shared intro or outro (a media centre's logo sequence on every video it publishes) makes
   frames of two different videos agree at one offset; so frames that look nothing like any
-  frame of the other video within ``same_moment_s`` of the same moment (≥
-  ``unrelated_distance`` bits, whole and centre alike) are unlike it. Agreeing frames that
-  are only a short opening or closing stretch, outnumbered by unlike frames after or before
-  it, are set aside and the next offset is tried.
+  frame of the other video near the same moment (≥ ``unrelated_distance`` bits, whole and
+  centre alike) are unlike it. Agreeing frames that are only a short opening stretch (within
+  ``same_moment_s``) or closing stretch (within ``outro_moment_s``: footage of other lengths
+  is sampled at other moments), outnumbered by unlike frames after or before it, are set aside
+  and the next offset is tried.
 * image ↔ video frame: a still (screenshot, thumbnail) matched like an image against frames;
   the frame's time is reported.
 """
@@ -167,6 +168,15 @@ def _offset(
             theirs[v] = store.item_frames(other, v)
         return theirs[v]
 
+    found_unlike: dict[tuple[float, float], list[float]] = {}
+
+    def unlike_at(offset: float, tol: float) -> list[float]:
+        """The query frames unlike the other's within tol s, at this offset (computed once)."""
+        if (offset, tol) not in found_unlike:
+            found_unlike[offset, tol] = _disagreeing(queries, variant, frames_of, offset, tol, s)
+        return found_unlike[offset, tol]
+
+    ends = _ends(queries, variant, frames_of)
     while found := agree(votes, s.offset_tolerance_s):
         n, offset, dists = found
         fraction = n / shorter
@@ -174,9 +184,9 @@ def _offset(
             return None  # the largest agreeing set is too small: the next ones are smaller
         if n < s.min_frames and min(dists) > s.image_distance:
             return None  # a short video with few frames must match them closely
-        unlike = _disagreeing(queries, variant, frames_of, offset, s)
+        unlike = unlike_at(offset, s.same_moment_s)
         agreeing = [v[1] for v in votes if abs(v[0] - offset) <= s.offset_tolerance_s]
-        if _boilerplate(agreeing, unlike, n, offset, _ends(queries, variant, frames_of), s):
+        if _boilerplate(agreeing, unlike_at, n, offset, ends, s):
             votes = [v for v in votes if abs(v[0] - offset) > s.offset_tolerance_s]
             continue
         d = int(median(dists))
@@ -198,7 +208,7 @@ def _ends(queries: list[Hash], variant: str, frames_of: FramesOf) -> tuple[float
 
 def _boilerplate(
     agreeing: list[float],
-    unlike: list[float],
+    unlike_at: Callable[[float, float], list[float]],
     n: int,
     offset: float,
     ends: tuple[float, float],
@@ -206,35 +216,38 @@ def _boilerplate(
 ) -> bool:
     """Whether frames that agree are only a shared opening or closing stretch, outnumbered
     by unlike frames: an intro (at the start of both: offset about 0, every unlike frame
-    after it) or an outro (both end together, every unlike frame before it), at most
+    after it, unlike at the same moment) or an outro (both end together, every unlike frame
+    before it, unlike the other's frames within ``outro_moment_s``), at most
     ``boilerplate_max_s`` long. An edit that keeps pieces of the footage agrees elsewhere or
     between unlike stretches; a copy under overlays has few unlike frames."""
-    if len(unlike) <= n or not agreeing:
+    if not agreeing or max(agreeing) - min(agreeing) > s.boilerplate_max_s:
         return False
-    if max(agreeing) - min(agreeing) > s.boilerplate_max_s:
-        return False
+    if abs(offset) <= s.offset_tolerance_s:
+        unlike = unlike_at(offset, s.same_moment_s)
+        if len(unlike) > n and max(agreeing) < min(unlike):
+            return True
     near = 2 * s.offset_tolerance_s  # the last frames sampled may lie a GOP apart
-    intro = abs(offset) <= s.offset_tolerance_s and max(agreeing) < min(unlike)
-    outro = abs(ends[0] + offset - ends[1]) <= near and min(agreeing) > max(unlike)
-    return intro or outro
+    if abs(ends[0] + offset - ends[1]) <= near:
+        unlike = unlike_at(offset, s.outro_moment_s)
+        if len(unlike) > n and min(agreeing) > max(unlike):
+            return True
+    return False
 
 
 def _disagreeing(
-    queries: list[Hash], variant: str, frames_of: FramesOf, offset: float, s: Settings
+    queries: list[Hash], variant: str, frames_of: FramesOf, offset: float, tol: float, s: Settings
 ) -> list[float]:
     """Times of the query frames that, moved by ``offset``, meet the other video where it has
-    frames (± ``same_moment_s``: the nearest sampled one, whatever the two sampling phases)
-    and are ≥ ``unrelated_distance`` bits from every one of them, whole frame and centre alike
-    (``variant`` "mirror": the mirrored frames against whole frames). A frame a second away
-    in fast footage can be another picture under PDQ, so unlike frames only ever set aside
-    the agreeing frames of an intro or outro shape (``_boilerplate``), never footage agreeing
-    elsewhere (measured: no copy lost on the eval set, its scrolling source included)."""
+    frames within ``tol`` seconds and are ≥ ``unrelated_distance`` bits from every one of
+    them, whole frame and centre alike (``variant`` "mirror": the mirrored frames against
+    whole frames); a frame that meets none is not counted. A frame a second away in fast
+    footage can be another picture under PDQ: unlike frames only ever set aside the agreeing
+    frames of an intro or outro shape (``_boilerplate``), never footage agreeing elsewhere."""
     pairs = (
         (("mirror", "frame"),)
         if variant == "mirror"
         else (("frame", "frame"), ("fcentre", "fcentre"))
     )
-    tol = s.same_moment_s
     nearest: dict[float, int] = {}
     for mine, theirs in pairs:
         times, codes = frames_of(theirs)

@@ -15,6 +15,7 @@ the description last: a crash leaves a file that is ignored, never one that is w
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -111,7 +112,10 @@ def _remove_other_versions(folder: Path) -> None:
     keep = {p.name for p in paths(folder.parent.parent)}
     for old in folder.glob(f"index-{ALGORITHM}-v*"):
         if old.name not in keep and old.suffix in (".npz", ".json"):
-            old.unlink(missing_ok=True)
+            # held open, or not ours to remove: only space is lost, and it is tried again at
+            # the next save (a failure here must not fail the save, nor what records it)
+            with contextlib.suppress(OSError):
+                old.unlink(missing_ok=True)
 
 
 def save(root: Path, conn: sqlite3.Connection, index: HashIndex) -> None:

@@ -47,11 +47,15 @@ class Settings:
     boilerplate_max_s: float = 15.0
     """A shared opening or closing stretch up to this long, and no more, may be an intro or
     outro (media centres' logo sequences run 3-10 s; a longer shared start is footage)."""
-    same_moment_s: float = 1.0
-    """A query frame is compared with the other video's frames this close in time (after the
-    agreed offset): half the sampling step, so that every frame meets the nearest one whatever
-    the two videos' sampling phases (an outro after footage of another length); unlike only
-    when all of them are unrelated."""
+    same_moment_s: float = 0.25
+    """Behind a shared intro (offset about 0), a query frame is compared with the other video's
+    frames this close in time (after the agreed offset): the same moment, whatever the frame
+    rates. Fast footage a second away is another picture under PDQ, so a true copy sampled at
+    other moments (another encode's keyframes) is not taken for a different video."""
+    outro_moment_s: float = 1.0
+    """Before a shared outro (both videos end together), with the other's frames this close:
+    footage of another length before the outro is sampled at other moments (the sampling
+    steps are 1-2 s), so only the nearest frames can say that it differs."""
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Settings:
