@@ -256,3 +256,30 @@ def test_hash_bits_round_trip() -> None:
     v[[0, 9, 255]] = 1
     packed = np.packbits(v).tobytes()
     assert len(packed) == 32 and int.from_bytes(packed, "big").bit_count() == 3
+
+
+def test_a_still_is_placed_by_like_regions_in_a_zooming_shot() -> None:
+    """In a zoom, the middle of the frame at 6 s is the whole frame at 8 s: a still taken at
+    8 s is nearer (10 bits) the middle at 6 s than the whole frame at 8 s (16 bits). It is
+    placed at 8 s, whole against whole; a still that only the middle of a frame shows still
+    matches, at that frame."""
+    rng = random.Random(12)
+    s = Settings()
+    whole, centre8 = _bits(rng), _bits(rng)  # the still, whole and its middle
+    frames = [Hash("frame", _bits(rng), 100, float(t)) for t in range(0, 14, 2) if t != 8]
+    frames += [
+        Hash("fcentre", _bits(rng), 100, float(t)) for t in range(0, 14, 2) if t not in (6, 8)
+    ]
+    frames += [
+        Hash("frame", _flip(whole, 16, rng), 100, 8.0),
+        Hash("fcentre", _flip(centre8, 20, rng), 100, 8.0),
+        Hash("fcentre", _flip(whole, 10, rng), 100, 6.0),
+    ]
+    index = HashIndex()
+    index.add(1, Signature("video", frames).hashes)
+    still = Signature("image", [Hash("full", whole, 100), Hash("centre", centre8, 100)])
+    [m] = decide(still, index.search(query_hashes(still), radius(s)), index, s)
+    assert m.method == "frame" and m.offset_s == 8.0 and m.distance == 16
+    middle = Signature("image", [Hash("full", _flip(centre8, 6, rng), 100)])  # only a middle
+    [m] = decide(middle, index.search(query_hashes(middle), radius(s)), index, s)
+    assert m.offset_s == 8.0 and m.detail == "full~fcentre"

@@ -97,11 +97,23 @@ def decide(sig: Signature, hits: list[Hit], store: FrameStore, s: Settings) -> l
     return sorted(out, key=lambda m: (-m.score, m.distance, m.item_id))
 
 
+CENTRES = frozenset(("centre", "turn+4", "turn-4", "fcentre"))  # a picture's middle alone
+
+
+def _crossed(a: str, b: str) -> bool:
+    """Whether a pair of variants sets a picture's middle against a whole picture: in a
+    zooming shot, the middle of one frame is a later frame whole, so such a pair can put a
+    still at the wrong moment (it still counts when no other pair does: a still that is the
+    middle of a frame)."""
+    return (a in CENTRES) != (b in CENTRES)
+
+
 def _still(
     sig: Signature, queries: list[Hash], hits: list[Hit], s: Settings
 ) -> tuple[str, int, float, int, float | None, str] | None:
-    """An image against an image, or a still against one frame."""
-    best: tuple[int, Hit, Hash] | None = None
+    """An image against an image, or a still against one frame: the closest pair of like
+    regions (whole against whole, middle against middle), else the closest crossed pair."""
+    best: tuple[bool, int, Hit, Hash] | None = None
     for h in hits:
         q = queries[h.query]
         if sig.kind == "video" and h.t is not None:
@@ -111,11 +123,12 @@ def _still(
         p = _pbits(q.phash, h.phash)
         if not image_pair_ok(h.distance, q.quality, h.quality, p, s):
             continue
-        if best is None or h.distance < best[0]:
-            best = (h.distance, h, q)
+        key = (sig.kind == "video" or h.t is not None) and _crossed(q.variant, h.variant)
+        if best is None or (key, h.distance) < best[:2]:
+            best = (key, h.distance, h, q)
     if best is None:
         return None
-    d, h, q = best
+    _, d, h, q = best
     t = h.t if h.t is not None else q.t
     method = "frame" if t is not None else "image"
     how = f"{q.variant}~{h.variant}"

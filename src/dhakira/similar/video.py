@@ -30,7 +30,7 @@ from dhakira.similar.signature import (
 )
 
 SIDE = 128
-CROP = 13  # the centre variant leaves out this many pixels (10 %) on each side: logos, bars
+CROP = 16  # the centre variant leaves out this many pixels (12.5 %) on each side: logos, bars
 FRAME_BYTES = SIDE * SIDE * 3
 TIMEOUT_S = 1800
 _PTS = re.compile(rb"\bn:\s*(\d+)\s.*?\bpts_time:\s*(-?[0-9.]+)")
