@@ -95,13 +95,15 @@ def test_a_quarter_cropped_away_is_found_either_way_round(where: tuple[float, fl
     assert not _matches(stranger, b) and not _matches(b, stranger)
 
 
-def test_quarters_cropped_from_the_middle_of_a_side_are_found_by_the_side_windows() -> None:
-    """Every one of 16 such crops is found; without the side windows some are lost."""
+def test_crops_from_the_middle_of_a_side_are_found_by_the_side_windows() -> None:
+    """Every one of 16 crops of 30 % of the area, kept from the middle of a side, is found;
+    without the side windows some are lost (measured: 10 of 16; at 25 % the centre window,
+    75 % of each side, finds them all by itself)."""
     found = found_without = 0
     for seed in range(50, 54):
         original = scene(seed)
         for where in ((0.5, 0.0), (0.5, 1.0), (0.0, 0.5), (1.0, 0.5)):
-            cropped = _sig(_crop(original, 0.25, where))
+            cropped = _sig(_crop(original, 0.3, where))
             found += bool(_matches(_sig(original), cropped))
             without = ("trim", "centre", "corners", "turns")
             found_without += bool(_matches(_sig(original, without), cropped))

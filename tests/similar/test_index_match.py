@@ -283,3 +283,38 @@ def test_a_still_is_placed_by_like_regions_in_a_zooming_shot() -> None:
     middle = Signature("image", [Hash("full", _flip(centre8, 6, rng), 100)])  # only a middle
     [m] = decide(middle, index.search(query_hashes(middle), radius(s)), index, s)
     assert m.offset_s == 8.0 and m.detail == "full~fcentre"
+
+
+def test_a_still_is_placed_by_its_whole_picture_before_a_window() -> None:
+    """A still's 85 % middle window is the whole frame 2 s later in a zoom (10 bits) while its
+    whole picture is 16 bits from the frame of its own moment: whole against whole wins (found
+    by review)."""
+    rng = random.Random(13)
+    s = Settings()
+    whole, mid = _bits(rng), _bits(rng)
+    frames = [Hash("frame", _bits(rng), 100, float(t)) for t in (0, 2, 4, 6)]
+    frames += [Hash("frame", _flip(whole, 16, rng), 100, 8.0)]
+    frames += [Hash("frame", _flip(mid, 10, rng), 100, 10.0)]
+    index = HashIndex()
+    index.add(1, Signature("video", frames).hashes)
+    still = Signature("image", [Hash("full", whole, 100), Hash("mid", mid, 100)])
+    [m] = decide(still, index.search(query_hashes(still), radius(s)), index, s)
+    assert m.offset_s == 8.0 and m.detail == "full~frame"
+
+
+def test_a_mirrored_video_meets_a_stored_image_in_either_order() -> None:
+    """A video whose frame at 4 s is an archived photo mirrored: found when the photo is
+    queried against the video (its mirrored query hash) and when the video comes second (its
+    mirrored frames, query only) — before, only the first order linked (found by review)."""
+    rng = random.Random(14)
+    s = Settings()
+    photo, mirrored = _bits(rng), _bits(rng)  # a photo's PDQ and its mirror's
+    image = Signature("image", [Hash("full", photo, 100)], query_only=[Hash("d5", mirrored, 100)])
+    frames = [Hash("frame", _bits(rng), 100, float(t)) for t in (0, 2, 6)]
+    frames += [Hash("frame", _flip(mirrored, 6, rng), 100, 4.0)]
+    video = Signature("video", frames, query_only=[Hash("mirror", _flip(photo, 6, rng), 100, 4.0)])
+    for stored, query in ((video, image), (image, video)):
+        index = HashIndex()
+        index.add(1, stored.hashes)
+        [m] = decide(query, index.search(query_hashes(query), radius(s)), index, s)
+        assert m.method == "frame" and m.offset_s == 4.0

@@ -97,35 +97,45 @@ def decide(sig: Signature, hits: list[Hit], store: FrameStore, s: Settings) -> l
     return sorted(out, key=lambda m: (-m.score, m.distance, m.item_id))
 
 
-CENTRES = frozenset(("centre", "turn+4", "turn-4", "fcentre"))  # a picture's middle alone
-
-
-def _crossed(a: str, b: str) -> bool:
-    """Whether a pair of variants sets a picture's middle against a whole picture: in a
-    zooming shot, the middle of one frame is a later frame whole, so such a pair can put a
-    still at the wrong moment (it still counts when no other pair does: a still that is the
+def _rank(a: str, b: str) -> int:
+    """How well a pair of regions places a still in a video, best first: 0, like scales (a
+    whole picture against a whole frame, a middle against a middle); 1, one of the 85 %
+    windows against a whole frame; 2, crossed (a middle against a whole). In a zooming shot
+    the middle of one frame is a later frame whole, so a crossed pair, or a window, can put a
+    still at the wrong moment: they count only when no better pair does (a still that is the
     middle of a frame)."""
-    return (a in CENTRES) != (b in CENTRES)
+    middle_a, middle_b = _middle(a), _middle(b)
+    if middle_a != middle_b:
+        return 2
+    return 0 if middle_a or (_whole(a) and _whole(b)) else 1
+
+
+def _middle(v: str) -> bool:
+    return v in ("centre", "fcentre") or v.startswith("turn")
+
+
+def _whole(v: str) -> bool:
+    """The whole picture: as stored, inside its bars, rotated or mirrored (``d1``..``d7``)."""
+    return v in ("full", "trim", "bars", "frame", "mirror") or (v[:1] == "d" and v[1:].isdigit())
 
 
 def _still(
     sig: Signature, queries: list[Hash], hits: list[Hit], s: Settings
 ) -> tuple[str, int, float, int, float | None, str] | None:
-    """An image against an image, or a still against one frame: the closest pair of like
-    regions (whole against whole, middle against middle), else the closest crossed pair."""
-    best: tuple[bool, int, Hit, Hash] | None = None
+    """An image against an image (the closest pair of regions), or a still against one frame
+    (the closest pair of the best ``_rank``: a video's mirrored frames meet a stored image as
+    a stored video's frames meet a new image's mirror, whichever came first)."""
+    best: tuple[int, int, Hit, Hash] | None = None
     for h in hits:
         q = queries[h.query]
         if sig.kind == "video" and h.t is not None:
             continue  # video ↔ video is decided by offsets, not one frame
-        if sig.kind == "video" and q.variant == "mirror":
-            continue
         p = _pbits(q.phash, h.phash)
         if not image_pair_ok(h.distance, q.quality, h.quality, p, s):
             continue
-        key = (sig.kind == "video" or h.t is not None) and _crossed(q.variant, h.variant)
-        if best is None or (key, h.distance) < best[:2]:
-            best = (key, h.distance, h, q)
+        rank = _rank(q.variant, h.variant) if sig.kind == "video" or h.t is not None else 0
+        if best is None or (rank, h.distance) < best[:2]:
+            best = (rank, h.distance, h, q)
     if best is None:
         return None
     _, d, h, q = best
