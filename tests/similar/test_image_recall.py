@@ -17,7 +17,7 @@ from tests.similar.media import photo
 from dhakira.archive import Archive
 from dhakira.similar import VERSION, fasthash
 from dhakira.similar.derive import pending
-from dhakira.similar.image import image_signature, load, signature_of
+from dhakira.similar.image import CENTRE, image_signature, load, signature_of
 from dhakira.similar.index import HashIndex
 from dhakira.similar.match import Match, decide, query_hashes, radius
 from dhakira.similar.settings import Settings
@@ -203,7 +203,8 @@ def test_shared_resampling_passes_are_pillows_own(size: tuple[int, int]) -> None
     13 runs the column pass first on tall pictures: the sharing must follow it)."""
     grey = scene(7).convert("L").resize(size)
     w, h = size
-    boxes = [(0.0, 0.0, w, h), (w * 0.1, h * 0.1, w * 0.9, h * 0.9), (1.5, 2.25, w - 3.5, h)]
+    m = (1 - CENTRE) / 2  # the centre window's margin
+    boxes = [(0.0, 0.0, w, h), (w * m, h * m, w * (1 - m), h * (1 - m)), (1.5, 2.25, w - 3.5, h)]
     boxes += [(x, y, x + w * 0.85, y + h * 0.85) for x in (0, w * 0.15) for y in (0, h * 0.15)]
     whole = np.stack(
         [np.asarray(grey.resize((64, 64), Image.Resampling.BILINEAR, box=b)) for b in boxes]

@@ -318,3 +318,24 @@ def test_a_mirrored_video_meets_a_stored_image_in_either_order() -> None:
         index.add(1, stored.hashes)
         [m] = decide(query, index.search(query_hashes(query), radius(s)), index, s)
         assert m.method == "frame" and m.offset_s == 4.0
+
+
+def test_a_still_is_placed_where_it_shows_straight_before_where_it_shows_mirrored() -> None:
+    """A video showing an archived photo at 2 s (12 bits) and mirrored at 4 s (its mirrored
+    frame 8 bits from the photo): the photo is placed at 2 s, either way round (found by
+    review)."""
+    rng = random.Random(15)
+    s = Settings()
+    photo, mirrored = _bits(rng), _bits(rng)
+    image = Signature("image", [Hash("full", photo, 100)], query_only=[Hash("d5", mirrored, 100)])
+    frames = [Hash("frame", _bits(rng), 100, t) for t in (0.0, 6.0)]
+    frames += [Hash("frame", _flip(photo, 12, rng), 100, 2.0)]
+    frames += [Hash("frame", _flip(mirrored, 8, rng), 100, 4.0)]
+    mirrors = [Hash("mirror", _bits(rng), 100, t) for t in (0.0, 2.0, 6.0)]
+    mirrors += [Hash("mirror", _flip(photo, 8, rng), 100, 4.0)]
+    video = Signature("video", frames, query_only=mirrors)
+    for stored, query in ((video, image), (image, video)):
+        index = HashIndex()
+        index.add(1, stored.hashes)
+        [m] = decide(query, index.search(query_hashes(query), radius(s)), index, s)
+        assert m.offset_s == 2.0 and m.distance == 12, m

@@ -164,6 +164,7 @@ def _shared_is_exact() -> bool:
     for w, h in ((256, 144), (144, 256), (100, 230), (100, 240), (64, 256), (256, 64), (90, 91)):
         grey = Image.fromarray(rng.integers(0, 256, (h, w), dtype=np.uint8))
         boxes: list[Box] = [(0, 0, w, h), (0.1 * w, 0.1 * h, 0.9 * w, 0.9 * h)]
+        boxes.append((0.125 * w, 0.125 * h, 0.875 * w, 0.875 * h))  # the centre window
         for fx in (0.0, 0.075, 0.15):
             for fy in (0.0, 0.075, 0.15):
                 boxes.append((fx * w, fy * h, fx * w + 0.85 * w, fy * h + 0.85 * h))

@@ -367,7 +367,7 @@ def _turned(im: Image.Image) -> list[tuple[str, np.ndarray]]:
     only): a slightly rotated copy then meets the other's stored centre, whichever came first.
     The picture is first reduced (the windows' tent filter) to the scale of the centre's 64×64
     samples, R × R for the whole picture; each turn is then one bilinear affine map onto the
-    samples, straight from that (beyond about 3.6:1, the turned window's corners fall outside
+    samples, straight from that (beyond about 5:1, the turned window's corners fall outside
     the picture and are black)."""
     w, h = im.size
     side = fasthash.SAMPLES

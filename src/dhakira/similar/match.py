@@ -100,10 +100,10 @@ def decide(sig: Signature, hits: list[Hit], store: FrameStore, s: Settings) -> l
 def _rank(a: str, b: str) -> int:
     """How well a pair of regions places a still in a video, best first: 0, like scales (a
     whole picture against a whole frame, a middle against a middle); 1, one of the 85 %
-    windows against a whole frame; 2, crossed (a middle against a whole). In a zooming shot
-    the middle of one frame is a later frame whole, so a crossed pair, or a window, can put a
-    still at the wrong moment: they count only when no better pair does (a still that is the
-    middle of a frame)."""
+    windows against a whole frame; 2, crossed (a middle against a whole or a window). In a
+    zooming shot the middle of one frame is a later frame whole, so a crossed pair, or a
+    window, can put a still at the wrong moment: they count only when no better pair does (a
+    still that is the middle of a frame)."""
     middle_a, middle_b = _middle(a), _middle(b)
     if middle_a != middle_b:
         return 2
@@ -116,7 +116,12 @@ def _middle(v: str) -> bool:
 
 def _whole(v: str) -> bool:
     """The whole picture: as stored, inside its bars, rotated or mirrored (``d1``..``d7``)."""
-    return v in ("full", "trim", "bars", "frame", "mirror") or (v[:1] == "d" and v[1:].isdigit())
+    return v in ("full", "trim", "bars", "frame", "mirror") or _turned_over(v)
+
+
+def _turned_over(v: str) -> bool:
+    """A mirrored or rotated copy's hash (``mirror``, ``d1``..``d7``)."""
+    return v == "mirror" or (v[:1] == "d" and v[1:].isdigit())
 
 
 def _still(
@@ -125,7 +130,7 @@ def _still(
     """An image against an image (the closest pair of regions), or a still against one frame
     (the closest pair of the best ``_rank``: a video's mirrored frames meet a stored image as
     a stored video's frames meet a new image's mirror, whichever came first)."""
-    best: tuple[int, int, Hit, Hash] | None = None
+    best: tuple[int, bool, int, Hit, Hash] | None = None
     for h in hits:
         q = queries[h.query]
         if sig.kind == "video" and h.t is not None:
@@ -133,12 +138,15 @@ def _still(
         p = _pbits(q.phash, h.phash)
         if not image_pair_ok(h.distance, q.quality, h.quality, p, s):
             continue
-        rank = _rank(q.variant, h.variant) if sig.kind == "video" or h.t is not None else 0
-        if best is None or (rank, h.distance) < best[:2]:
-            best = (rank, h.distance, h, q)
+        rank, flipped = 0, False
+        if sig.kind == "video" or h.t is not None:  # the picture straight before its mirror
+            rank = _rank(q.variant, h.variant)
+            flipped = _turned_over(q.variant) or _turned_over(h.variant)
+        if best is None or (rank, flipped, h.distance) < best[:3]:
+            best = (rank, flipped, h.distance, h, q)
     if best is None:
         return None
-    _, d, h, q = best
+    _, _, d, h, q = best
     t = h.t if h.t is not None else q.t
     method = "frame" if t is not None else "image"
     how = f"{q.variant}~{h.variant}"
