@@ -289,7 +289,9 @@ def _card_clip(folder: Path, name: str, seed: int, caption: str, seconds: int) -
 def make_intro(folder: Path) -> Path:
     """The 5 s intro that the "intro" copies of every source start with (then 10 s of the
     source, from 3 s in)."""
-    return _card_clip(folder, "intro", 4242, "شبكة أخبار الغوطة  GHOUTA NEWS NETWORK", 5)
+    return _card_clip(
+        folder, "intro", 4242, "شبكة أخبار الغوطة  GHOUTA NEWS NETWORK", INTRO_SECONDS
+    )
 
 
 def make_outro(folder: Path) -> Path:

@@ -228,11 +228,6 @@ def dihedral_spectra(spectrum: np.ndarray) -> np.ndarray:
     return np.stack([(spectrum.T if t else spectrum) * s for t, s in DIHEDRAL])
 
 
-def dihedral(spectrum: np.ndarray) -> list[bytes]:
-    """The 8 rotations/mirrors' hashes of one (16, 16) spectrum, identity first."""
-    return bits(dihedral_spectra(spectrum))
-
-
 def phashes(a: np.ndarray, *, mirror_first: bool = False) -> list[int]:
     """64-bit pHashes of (K, 64, 64) samples; with ``mirror_first``, then one more: that of
     the first region's left-right mirror."""
@@ -241,9 +236,3 @@ def phashes(a: np.ndarray, *, mirror_first: bool = False) -> list[int]:
         lows.append((PHASH_DCT @ a[:1, :, ::-1] @ PHASH_DCT.T).reshape(1, 64))
     on = _above_median(np.concatenate(lows) if mirror_first else lows[0])
     return [int.from_bytes(r.tobytes(), "big") for r in np.packbits(on, axis=1)]
-
-
-def pdq_of(grey: Image.Image, boxes: list[Box]) -> tuple[list[bytes], list[int], list[int]]:
-    """PDQ hashes, qualities and pHashes of each box of ``grey``."""
-    a = samples([(grey, b) for b in boxes])
-    return bits(spectra(a)), quality(a), phashes(a)

@@ -207,7 +207,6 @@ def _offset(
             found_unlike[offset, tol] = _disagreeing(queries, variant, frames_of, offset, tol, s)
         return found_unlike[offset, tol]
 
-    ends = _ends(queries, variant, frames_of)
     while found := agree(votes, s.offset_tolerance_s):
         n, offset, dists = found
         fraction = n / shorter
@@ -217,6 +216,8 @@ def _offset(
             return None  # a short video with few frames must match them closely
         unlike = unlike_at(offset, s.same_moment_s)
         agreeing = [v[1] for v in votes if abs(v[0] - offset) <= s.offset_tolerance_s]
+        # (the other's frames are read only for a candidate this large)
+        ends = _ends(queries, variant, frames_of)
         if _boilerplate(agreeing, unlike_at, n, offset, ends, s):
             votes = [v for v in votes if abs(v[0] - offset) > s.offset_tolerance_s]
             continue

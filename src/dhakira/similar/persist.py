@@ -106,12 +106,12 @@ def _remove_orphans(folder: Path) -> None:
             pass  # alive, someone else's
 
 
-def _remove_other_versions(folder: Path) -> None:
-    """Index files of other signature versions (an archive signed again by a newer Dhakira):
-    derived data no version reads but its own, each as large as the index."""
-    keep = {p.name for p in paths(folder.parent.parent)}
-    for old in folder.glob(f"index-{ALGORITHM}-v*"):
-        if old.name not in keep and old.suffix in (".npz", ".json"):
+def _remove_other_versions(npz: Path, meta: Path) -> None:
+    """Index files beside ``npz`` and ``meta`` of other signature versions (an archive signed
+    again by a newer Dhakira): derived data no version reads but its own, each as large as the
+    index."""
+    for old in npz.parent.glob(f"index-{ALGORITHM}-v*"):
+        if old not in (npz, meta) and old.suffix in (".npz", ".json"):
             # held open, or not ours to remove: only space is lost, and it is tried again at
             # the next save (a failure here must not fail the save, nor what records it)
             with contextlib.suppress(OSError):
@@ -160,7 +160,7 @@ def save(root: Path, conn: sqlite3.Connection, index: HashIndex) -> None:
     finally:
         tmp.unlink(missing_ok=True)
     index.saved_rows = len(index)
-    _remove_other_versions(npz.parent)
+    _remove_other_versions(npz, meta)
 
 
 def read(root: Path, conn: sqlite3.Connection) -> HashIndex:
